@@ -1,0 +1,261 @@
+"""Webhook bodies to alerts: parsing and validating Alertmanager (version 4) and generic JSON
+payloads. Pure functions, no ORM: the webhook views call them before anything is stored, so a
+bad payload stores nothing.
+
+Every alert becomes an :class:`IncomingAlert` carrying its identity (``dedup_key``: the
+Alertmanager fingerprint or the generic ``dedup_key``) and the identity of the incident it
+belongs to (``group_key``: the Alertmanager ``groupKey``, or the generic ``dedup_key``).
+Unknown extra fields are ignored.
+"""
+
+import json
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_KEY_LENGTH = 500
+MAX_SUMMARY_LENGTH = 500
+MAX_ALERTS = 1000
+STATUSES = ("firing", "resolved")
+
+
+class PayloadError(ValueError):
+    """The body cannot be accepted; ``field`` names the offending part ("alerts[2].status")."""
+
+    def __init__(self, message: str, *, field: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def as_dict(self) -> dict:
+        body = {"error": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+@dataclass(frozen=True)
+class IncomingAlert:
+    dedup_key: str
+    group_key: str
+    status: str
+    summary: str
+    severity: str = ""  # the raw severity value; the integration maps it to SEV1-4
+    source: str = ""
+    labels: dict = field(default_factory=dict)
+    annotations: dict = field(default_factory=dict)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    payload: dict = field(default_factory=dict)
+
+    @property
+    def firing(self) -> bool:
+        return self.status == "firing"
+
+    def as_json(self) -> dict:
+        """A JSON-ready dict (times as ISO 8601) that :meth:`from_json` turns back into an
+        equal alert: how accepted payloads wait in the inbox."""
+        data = {name: getattr(self, name) for name in _FIELDS}
+        for name in _TIMES:
+            if data[name] is not None:
+                data[name] = data[name].isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "IncomingAlert":
+        values = {name: data[name] for name in _FIELDS if name in data}
+        for name in _TIMES:
+            if values.get(name) is not None:
+                values[name] = datetime.fromisoformat(values[name])
+        return cls(**values)
+
+
+_FIELDS = tuple(f.name for f in fields(IncomingAlert))
+_TIMES = ("starts_at", "ends_at")
+
+
+def decode_json(body: bytes) -> dict:
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadError(f"The body is larger than {MAX_BODY_BYTES} bytes (1 MiB).")
+    if not body.strip():
+        raise PayloadError("The body is empty; send a JSON object.")
+    try:
+        data = json.loads(body)
+    except UnicodeDecodeError as exc:
+        raise PayloadError("The body is not UTF-8 text.") from exc
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"The body is not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
+    if not isinstance(data, dict):
+        raise PayloadError("The body must be a JSON object.")
+    where = _nul_path(data, "")
+    if where is not None:
+        # PostgreSQL cannot store U+0000 in text or jsonb; refuse rather than fail later.
+        raise PayloadError(f"{where or 'a key'} contains a NUL character.", field=where)
+    return data
+
+
+def _nul_path(value, path: str) -> str | None:
+    """The path of the first string (or key) containing U+0000, or None."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where
+        elif isinstance(item, dict):
+            for key, child in reversed(list(item.items())):
+                if "\x00" in key:
+                    return where
+                stack.append((child, f"{where}.{key}" if where else key))
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}[{i}]") for i, child in reversed(list(enumerate(item))))
+    return None
+
+
+def _string(data: dict, key: str, where: str, *, required: bool, limit: int = 0) -> str:
+    name = f"{where}{key}"
+    if key not in data or data[key] is None:
+        if required:
+            raise PayloadError(f"{name} is required.", field=name)
+        return ""
+    value = data[key]
+    if not isinstance(value, str):
+        raise PayloadError(f"{name} must be a string.", field=name)
+    value = value.strip()
+    if required and not value:
+        raise PayloadError(f"{name} must not be empty.", field=name)
+    if limit and len(value) > limit:
+        raise PayloadError(f"{name} is longer than {limit} characters.", field=name)
+    return value
+
+
+def _status(data: dict, where: str) -> str:
+    value = _string(data, "status", where, required=True)
+    if value not in STATUSES:
+        raise PayloadError(
+            f'{where}status must be "firing" or "resolved", not {value!r}.',
+            field=f"{where}status",
+        )
+    return value
+
+
+def _string_map(data: dict, key: str, where: str, *, required: bool) -> dict[str, str]:
+    name = f"{where}{key}"
+    if key not in data or data[key] is None:
+        if required:
+            raise PayloadError(f"{name} is required.", field=name)
+        return {}
+    value = data[key]
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise PayloadError(f"{name} must be an object of string values.", field=name)
+    return value
+
+
+def _time(data: dict, key: str, where: str) -> datetime | None:
+    raw = _string(data, key, where, required=False)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise PayloadError(
+            f"{where}{key} must be an RFC 3339 time, not {raw!r}.", field=f"{where}{key}"
+        ) from exc
+    if value.tzinfo is None:
+        raise PayloadError(f"{where}{key} must carry a time zone.", field=f"{where}{key}")
+    if value.year <= 1:  # Alertmanager's "0001-01-01T00:00:00Z" means "not set"
+        return None
+    return value
+
+
+def parse_alertmanager(data: dict) -> list[IncomingAlert]:
+    """Alertmanager's webhook payload, version 4."""
+    version = data.get("version")
+    if version is not None and version != "4":
+        raise PayloadError(
+            f'Only version "4" of the Alertmanager payload is supported, not {version!r}.',
+            field="version",
+        )
+    group_key = _string(data, "groupKey", "", required=True, limit=MAX_KEY_LENGTH)
+    _status(data, "")  # the group's status: validated, but each alert carries its own
+    alerts = data.get("alerts")
+    if alerts is None:
+        raise PayloadError("alerts is required.", field="alerts")
+    if not isinstance(alerts, list):
+        raise PayloadError("alerts must be a list.", field="alerts")
+    if not alerts:
+        raise PayloadError("alerts must list at least one alert.", field="alerts")
+    if len(alerts) > MAX_ALERTS:
+        raise PayloadError(f"alerts lists more than {MAX_ALERTS} alerts.", field="alerts")
+    external_url = data.get("externalURL") if isinstance(data.get("externalURL"), str) else ""
+    parsed: list[IncomingAlert] = []
+    seen: set[str] = set()
+    for i, alert in enumerate(alerts):
+        where = f"alerts[{i}]."
+        if not isinstance(alert, dict):
+            raise PayloadError(f"alerts[{i}] must be an object.", field=f"alerts[{i}]")
+        status = _status(alert, where)
+        fingerprint = _string(alert, "fingerprint", where, required=True, limit=MAX_KEY_LENGTH)
+        labels = _string_map(alert, "labels", where, required=True)
+        annotations = _string_map(alert, "annotations", where, required=False)
+        starts_at = _time(alert, "startsAt", where)
+        ends_at = _time(alert, "endsAt", where)
+        generator_url = _string(alert, "generatorURL", where, required=False)
+        if fingerprint in seen:
+            raise PayloadError(
+                f"{where}fingerprint {fingerprint!r} appears twice.", field=f"{where}fingerprint"
+            )
+        seen.add(fingerprint)
+        summary = (
+            annotations.get("summary")
+            or annotations.get("description")
+            or labels.get("alertname")
+            or fingerprint
+        )
+        parsed.append(
+            IncomingAlert(
+                dedup_key=fingerprint,
+                group_key=group_key,
+                status=status,
+                summary=" ".join(summary.split())[:MAX_SUMMARY_LENGTH],
+                severity=labels.get("severity", ""),
+                source=generator_url or external_url or "",
+                labels=labels,
+                annotations=annotations,
+                starts_at=starts_at,
+                ends_at=ends_at if status == "resolved" else None,
+                payload=alert,
+            )
+        )
+    return parsed
+
+
+def parse_generic(data: dict) -> list[IncomingAlert]:
+    """``{"summary", "dedup_key", "status": "firing"|"resolved", "severity"?, "details"?,
+    "source"?}``."""
+    summary = _string(data, "summary", "", required=True, limit=MAX_SUMMARY_LENGTH)
+    dedup_key = _string(data, "dedup_key", "", required=True, limit=MAX_KEY_LENGTH)
+    status = _status(data, "")
+    severity = _string(data, "severity", "", required=False, limit=50)
+    source = _string(data, "source", "", required=False, limit=300)
+    details = data.get("details")
+    if details is not None and not isinstance(details, dict | str | list):
+        raise PayloadError("details must be an object, a list or a string.", field="details")
+    return [
+        IncomingAlert(
+            dedup_key=dedup_key,
+            group_key=dedup_key,
+            status=status,
+            summary=" ".join(summary.split()),
+            severity=severity,
+            source=source,
+            payload=data,
+        )
+    ]
+
+
+PARSERS = {"alertmanager": parse_alertmanager, "generic": parse_generic}
+
+
+def parse(kind: str, body: bytes) -> list[IncomingAlert]:
+    return PARSERS[kind](decode_json(body))

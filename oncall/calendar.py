@@ -1,0 +1,174 @@
+"""The schedule calendar as the template draws it: days as columns, one row per layer and the
+final row, each shift a bar placed by percentages of the window (so DST days line up)."""
+
+from __future__ import annotations
+
+import calendar as pycal
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from oncall import selectors
+from oncall.models import Schedule
+from oncall.swaps import selectors as swap_selectors
+
+VIEWS = {"week": "Week", "2weeks": "Two weeks", "month": "Month"}
+DEFAULT_VIEW = "week"
+
+
+@dataclass
+class Bar:
+    left: str
+    width: str
+    label: str
+    title: str
+    classes: str = ""
+    style: str = ""
+    url: str = ""
+
+
+@dataclass
+class Row:
+    name: str
+    bars: list[Bar] = field(default_factory=list)
+    final: bool = False
+
+
+@dataclass
+class Day:
+    day: date
+    left: str
+    width: str
+    today: bool
+    weekend: bool
+
+
+@dataclass
+class Calendar:
+    view: str
+    start_day: date
+    end_day: date  # inclusive, for the heading
+    prev_day: date
+    next_day: date
+    today_day: date
+    days: list[Day]
+    rows: list[Row]
+    now_left: str | None
+    zone_name: str
+    schedule_zone: str
+    gap_count: int
+
+
+def _window_days(view: str, start_day: date) -> tuple[date, int]:
+    """Normalise the first day of the view and say how many days it shows."""
+    if view == "month":
+        first = start_day.replace(day=1)
+        return first, pycal.monthrange(first.year, first.month)[1]
+    monday = start_day - timedelta(days=start_day.weekday())
+    return monday, 14 if view == "2weeks" else 7
+
+
+def _shift_month(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _fmt(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%a %d %b %H:%M")
+
+
+def _hue(user_id: int) -> int:
+    return (user_id * 137) % 360
+
+
+def build(
+    *, schedule: Schedule, view: str, start_day: date, zone: ZoneInfo, viewer_id: int, now
+) -> Calendar:
+    """The calendar of ``schedule`` for the view starting on (the week or month of)
+    ``start_day``, with days and times in the viewer's ``zone``."""
+    view = view if view in VIEWS else DEFAULT_VIEW
+    first, count = _window_days(view, start_day)
+    ws = datetime.combine(first, time(0), zone)
+    we = datetime.combine(first + timedelta(days=count), time(0), zone)
+    span = (we - ws).total_seconds()
+    schedule_zone = schedule.zone
+
+    def pct(moment: datetime) -> float:
+        return max(0.0, min(100.0, (moment - ws).total_seconds() / span * 100))
+
+    def place(start: datetime, end: datetime) -> tuple[str, str]:
+        left = pct(start)
+        return f"{left:.4f}", f"{max(pct(end) - left, 0):.4f}"
+
+    def when(start: datetime, end: datetime) -> str:
+        return (
+            f"{_fmt(start, schedule_zone)} – {_fmt(end, schedule_zone)} ({schedule.time_zone});"
+            f" your time {_fmt(start, zone)} – {_fmt(end, zone)}"
+        )
+
+    def shift_bar(shift, extra=None) -> Bar:
+        left, width = place(shift.start, shift.end)
+        mine = shift.user_id == viewer_id
+        classes = "bar" + (" mine" if mine else "") + (" override" if shift.is_override else "")
+        note = " (override)" if shift.is_override else ""
+        extra = extra or swap_selectors.Note()  # swaps: "covered by X for Y", time off, ask
+        return Bar(
+            left=left,
+            width=width,
+            label=shift.user_name + extra.label,
+            title=f"{shift.user_name}{note}: {when(shift.start, shift.end)}{extra.title}",
+            classes=f"{classes} {extra.classes}".strip(),
+            style=f"--hue: {_hue(shift.user_id)}",
+            url=extra.url,
+        )
+
+    layer_rows, final, holes = selectors.schedule_calendar(schedule=schedule, start=ws, end=we)
+    final_row = Row(name="Final schedule", final=True)
+    notes = swap_selectors.calendar_notes(shifts=final, viewer_id=viewer_id, now=now)
+    for shift in final:
+        final_row.bars.append(shift_bar(shift, notes.get(shift)))
+    for start, end in holes:
+        left, width = place(start, end)
+        final_row.bars.append(
+            Bar(
+                left=left,
+                width=width,
+                label="Nobody",
+                title=f"Nobody on call: {when(start, end)}",
+                classes="bar gap",
+            )
+        )
+    final_row.bars.sort(key=lambda b: float(b.left))
+    rows = [final_row]
+    for layer_row in layer_rows:
+        rows.append(Row(name=layer_row.name, bars=[shift_bar(s) for s in layer_row.shifts]))
+
+    today = now.astimezone(zone).date()
+    days = []
+    for i in range(count):
+        day = first + timedelta(days=i)
+        left, width = place(
+            datetime.combine(day, time(0), zone),
+            datetime.combine(day + timedelta(days=1), time(0), zone),
+        )
+        days.append(
+            Day(day=day, left=left, width=width, today=day == today, weekend=day.weekday() >= 5)
+        )
+    if view == "month":
+        prev_day, next_day = _shift_month(first, -1), _shift_month(first, 1)
+    else:
+        prev_day, next_day = first - timedelta(days=count), first + timedelta(days=count)
+    return Calendar(
+        view=view,
+        start_day=first,
+        end_day=first + timedelta(days=count - 1),
+        prev_day=prev_day,
+        next_day=next_day,
+        today_day=today,
+        days=days,
+        rows=rows,
+        now_left=f"{pct(now):.4f}" if ws <= now < we else None,
+        zone_name=getattr(zone, "key", str(zone)),
+        schedule_zone=schedule.time_zone,
+        gap_count=len(holes),
+    )

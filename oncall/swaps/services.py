@@ -1,0 +1,594 @@
+"""Writes about swap and cover requests and time off. Each runs in one transaction, records
+the change as a ``SwapEvent`` (who, what, when) and tells the people concerned through
+``portal.notifications.services.notify`` (idempotent by dedup key).
+
+Invariants:
+
+* a request is about time its requester holds in the final schedule, checked when it is made
+  and again when it is accepted or approved, inside the transaction;
+* no two open requests move the same moment of a schedule;
+* acting on a request locks its row first (``select_for_update``), then the schedule's: of two
+  colleagues accepting one open request at the same moment exactly one wins;
+* a request takes effect by creating its overrides through the rotas service, in the same
+  transaction, linked to it by ``SwapOverride``; a revert removes exactly those.
+
+Bad input raises ``ValidationError`` (nothing written); acting without the right raises
+``PermissionDenied``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from oncall import services as rota_services
+from oncall.models import Schedule
+from oncall.swaps import selectors
+from oncall.swaps.models import SwapEvent, SwapOverride, SwapRequest, TimeOff
+from portal.notifications.models import Kind
+from portal.notifications.services import notify
+from portal.people.selectors import can_manage_team, is_member, team_managers
+
+Status = SwapRequest.Status
+Action = SwapEvent.Action
+person = selectors.person
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def fmt(moment: datetime, user) -> str:
+    """A moment in ``user``'s zone, as messages show it."""
+    profile = getattr(user, "profile", None)
+    zone = profile.zone if profile is not None else timezone.get_default_timezone()
+    return moment.astimezone(zone).strftime("%a %d %b %H:%M %Z")
+
+
+def span_text(start: datetime, end: datetime, user) -> str:
+    return f"{fmt(start, user)} – {fmt(end, user)}"
+
+
+def _lock(pk: int) -> SwapRequest:
+    """The request, its row locked until the transaction ends, with what messages need."""
+    try:
+        request = SwapRequest.objects.select_for_update(of=("self",)).get(pk=pk)
+    except SwapRequest.DoesNotExist as exc:
+        raise ValidationError("This request no longer exists.") from exc
+    # Related rows are read after the lock, so they are as fresh as the request.
+    return selectors.requests_qs().get(pk=request.pk)
+
+
+def _lock_schedule(schedule_id: int) -> Schedule:
+    return (
+        Schedule.objects.select_for_update(of=("self",)).select_related("team").get(pk=schedule_id)
+    )
+
+
+def _record(request: SwapRequest, *, actor, action: str, now: datetime, note: str = "") -> None:
+    SwapEvent.objects.create(request=request, actor=actor, action=action, note=note, at=now)
+
+
+def _save(request: SwapRequest, now: datetime, *fields: str) -> None:
+    request.updated_at = now
+    request.save(update_fields=[*fields, "updated_at"])
+
+
+def _tell(request: SwapRequest, user, what: str, subject: str, body: str) -> None:
+    """One message per request, event and person (idempotent by its dedup key)."""
+    if user is None or not user.is_active:
+        return
+    reason = f"\nReason: {request.reason}" if request.reason else ""
+    notify(
+        user=user,
+        kind=Kind.SWAP,
+        dedup_key=f"swap:{request.pk}:{what}:{user.pk}",
+        subject=subject,
+        body=body + reason,
+        url=request.get_absolute_url(),
+    )
+
+
+def _what(request: SwapRequest, user) -> str:
+    """ "Primary, Mon 03 Jun 09:00 BST – Tue 04 Jun 09:00 BST" (plus the exchange of a swap)."""
+    text = f"{request.schedule.name}, {span_text(request.start, request.end, user)}"
+    if request.kind == SwapRequest.Kind.SWAP:
+        text += (
+            f", in exchange for {person(request.target)}'s shift "
+            f"{span_text(request.swap_start, request.swap_end, user)}"
+        )
+    return text
+
+
+def _refuse_unless_live(request: SwapRequest, *, by, now: datetime, allowed=(Status.PENDING,)):
+    """Refuse to act on a request that is no longer in one of the ``allowed`` states."""
+    if request.status in allowed and request.expires_at > now:
+        return
+    if request.status in SwapRequest.OPEN_STATUSES and request.expires_at <= now:
+        raise ValidationError("This request expired when the shift started.")
+    if request.status == Status.EXPIRED:
+        raise ValidationError("This request expired when the shift started.")
+    if request.status in (Status.ACCEPTED, Status.AWAITING_APPROVAL) and request.taker_id:
+        if by is not None and request.taker_id == by.pk:
+            raise ValidationError("You already took this request.")
+        raise ValidationError(f"{person(request.taker)} already took this request.")
+    if request.status == Status.PENDING:
+        raise ValidationError("Nobody has accepted this request yet.")
+    messages = {
+        Status.WITHDRAWN: "This request was withdrawn.",
+        Status.DECLINED: "This request was declined.",
+        Status.REJECTED: "A manager rejected this request.",
+        Status.REVERTED: "This request was reverted.",
+    }
+    raise ValidationError(messages.get(request.status, "This request can no longer be changed."))
+
+
+def _check_still_held(request: SwapRequest) -> None:
+    if not selectors.holds(
+        schedule=request.schedule,
+        user_id=request.requester_id,
+        start=request.start,
+        end=request.end,
+    ):
+        raise ValidationError(
+            f"{person(request.requester)} no longer holds this shift (the rota changed): "
+            "the request cannot take effect."
+        )
+    if request.kind == SwapRequest.Kind.SWAP and not selectors.holds(
+        schedule=request.schedule,
+        user_id=request.target_id,
+        start=request.swap_start,
+        end=request.swap_end,
+    ):
+        raise ValidationError(
+            f"{person(request.target)} no longer holds the shift offered in exchange "
+            "(the rota changed): the swap cannot take effect."
+        )
+
+
+def _check_taker(request: SwapRequest, taker, *, you: bool, now: datetime) -> None:
+    """The taker (and, in a swap, the requester for the shift they get) may take it."""
+    give = (request.swap_start, request.swap_end) if request.swap_start else None
+    why = selectors.eligibility(
+        schedule=request.schedule,
+        user=taker,
+        take=(request.start, request.end),
+        give=give,
+        you=you,
+        now=now,
+    )
+    if why:
+        raise ValidationError(f"{why}.")
+    if request.kind == SwapRequest.Kind.SWAP:
+        why = selectors.eligibility(
+            schedule=request.schedule,
+            user=request.requester,
+            take=(request.swap_start, request.swap_end),
+            give=(request.start, request.end),
+            now=now,
+        )
+        if why:
+            raise ValidationError(f"The swap cannot take effect: {why}.")
+
+
+def _take_effect(request: SwapRequest, *, taker, by, now: datetime) -> None:
+    """Create the overrides that realise the request, link them, mark it in effect and tell
+    both people. The caller holds the request's and the schedule's locks."""
+    ref = f"{request.get_kind_display().lower()} request #{request.pk}"
+    cover = rota_services.override_create(
+        schedule=request.schedule,
+        user=taker,
+        start=request.start,
+        end=request.end,
+        reason=f"Covering for {person(request.requester)} ({ref})",
+        by=by,
+        now=now,
+    )
+    SwapOverride.objects.create(request=request, override=cover, covers_for=request.requester)
+    if request.kind == SwapRequest.Kind.SWAP:
+        back = rota_services.override_create(
+            schedule=request.schedule,
+            user=request.requester,
+            start=request.swap_start,
+            end=request.swap_end,
+            reason=f"Swap with {person(taker)} ({ref})",
+            by=by,
+            now=now,
+        )
+        SwapOverride.objects.create(request=request, override=back, covers_for=taker)
+    request.taker = taker
+    request.status = Status.ACCEPTED
+    _save(request, now, "taker", "status")
+    for user in {request.requester, taker}:
+        if user.pk == request.requester_id:
+            subject = f"{person(taker)} takes your shift: {request.schedule.name}"
+            body = f"{person(taker)} is now on call for {_what(request, user)}."
+        else:
+            subject = f"You cover {person(request.requester)} on {request.schedule.name}"
+            body = f"You are now on call for {_what(request, user)}."
+        _tell(request, user, "effective", subject, body + " It is in the calendar.")
+    if request.created_by_id not in (None, request.requester_id, taker.pk):
+        _tell(
+            request,
+            request.created_by,
+            "effective",
+            f"In effect: {person(taker)} covers {person(request.requester)}",
+            f"{person(taker)} is now on call for {_what(request, request.created_by)}.",
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Asking
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def swap_request_create(
+    *,
+    schedule: Schedule,
+    requester,
+    by,
+    shift_start: datetime,
+    shift_end: datetime,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    kind: str = SwapRequest.Kind.COVER,
+    target=None,
+    swap_start: datetime | None = None,
+    swap_end: datetime | None = None,
+    reason: str = "",
+    assign: bool = False,
+    now: datetime | None = None,
+) -> SwapRequest:
+    """Ask for cover of ``[start, end)`` (default: the whole shift) of the requester's shift
+    ``[shift_start, shift_end)`` on ``schedule`` — from ``target`` or, without one, from
+    everyone eligible — or, with ``kind="swap"``, offer it to ``target`` in exchange for their
+    shift ``[swap_start, swap_end)``. ``by`` is the requester or a manager of the team acting
+    for them; a manager may also ``assign`` it to ``target`` at once."""
+    now = now or timezone.now()
+    start = start or shift_start
+    end = end or shift_end
+    team = schedule.team
+    manager = can_manage_team(user=by, team=team)
+    if by.pk != requester.pk and not manager:
+        raise PermissionDenied("Only a manager of the team can ask for cover for somebody else.")
+    if assign and not manager:
+        raise PermissionDenied("Only a manager of the team can assign a shift directly.")
+    is_swap = kind == SwapRequest.Kind.SWAP
+    if kind not in SwapRequest.Kind.values:
+        raise ValidationError({"kind": "Choose cover or swap."})
+    if is_swap and (target is None or swap_start is None or swap_end is None):
+        raise ValidationError({"swap_shift": "Choose the colleague's shift you take in exchange."})
+    if assign and target is None:
+        raise ValidationError({"target": "Choose who takes the shift."})
+    if not is_swap:
+        swap_start = swap_end = None
+    if end <= start:
+        raise ValidationError({"end": "The end must be after the start."})
+    if shift_end <= shift_start or start < shift_start or end > shift_end:
+        raise ValidationError(
+            {
+                "start": "The time you give away must lie within the shift "
+                f"({span_text(shift_start, shift_end, by)})."
+            }
+        )
+    if start <= now:
+        raise ValidationError(
+            {"start": "That time has already begun: ask for cover from a later time."}
+        )
+    if target is not None and target.pk == requester.pk:
+        raise ValidationError({"target": "Ask somebody else than the person holding the shift."})
+    schedule = _lock_schedule(schedule.pk)
+    if not selectors.holds(
+        schedule=schedule, user_id=requester.pk, start=shift_start, end=shift_end
+    ):
+        who = "You do" if by.pk == requester.pk else f"{person(requester)} does"
+        raise ValidationError(f"{who} not hold this shift on {schedule.name}.")
+    if is_swap:
+        if swap_start <= now:
+            raise ValidationError({"swap_shift": "That shift has already begun."})
+        if not selectors.holds(
+            schedule=schedule, user_id=target.pk, start=swap_start, end=swap_end
+        ):
+            raise ValidationError(
+                {"swap_shift": f"{person(target)} does not hold that shift on {schedule.name}."}
+            )
+    spans = [(start, end)] + ([(swap_start, swap_end)] if is_swap else [])
+    clash = selectors.overlapping_open(schedule=schedule, spans=spans).first()
+    if clash is not None:
+        raise ValidationError(
+            f"There is already an open request for this time (#{clash.pk}): "
+            "withdraw it before asking again."
+        )
+    request = SwapRequest(
+        schedule=schedule,
+        kind=kind,
+        requester=requester,
+        created_by=by,
+        target=target,
+        shift_start=shift_start,
+        shift_end=shift_end,
+        start=start,
+        end=end,
+        swap_start=swap_start,
+        swap_end=swap_end,
+        reason=reason.strip(),
+        expires_at=min(start, swap_start) if is_swap else start,
+        created_at=now,
+        updated_at=now,
+    )
+    if target is not None:
+        try:
+            _check_taker(request, target, you=False, now=now)
+        except ValidationError as exc:
+            raise ValidationError({"swap_shift" if is_swap else "target": exc.messages[0]}) from exc
+    request.save()
+    note = "" if by.pk == requester.pk else f"for {person(requester)}"
+    _record(request, actor=by, action=Action.CREATED, now=now, note=note)
+    if assign:
+        _record(request, actor=by, action=Action.ASSIGNED, now=now, note=f"to {person(target)}")
+        _take_effect(request, taker=target, by=by, now=now)
+        return request
+    _ask(request)
+    return request
+
+
+def _ask(request: SwapRequest) -> None:
+    requester = person(request.requester)
+    if request.target is not None:
+        verb = "proposes a swap" if request.kind == SwapRequest.Kind.SWAP else "asks you to cover"
+        user = request.target
+        _tell(
+            request,
+            user,
+            "ask",
+            f"{requester} {verb}: {request.schedule.name}",
+            f"{requester} asks you to take {_what(request, user)}. Accept or decline in one "
+            "click from your inbox or the swaps page.",
+        )
+        return
+    for candidate in selectors.candidates(
+        schedule=request.schedule,
+        start=request.start,
+        end=request.end,
+        exclude_user_ids=[request.requester_id],
+    ):
+        if candidate.eligible:
+            user = candidate.user
+            _tell(
+                request,
+                user,
+                "ask",
+                f"Cover wanted: {request.schedule.name}",
+                f"{requester} asks anyone on the team to take {_what(request, user)}. "
+                "The first to accept takes it.",
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Answering
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def swap_request_accept(*, request: SwapRequest, by, now: datetime | None = None) -> SwapRequest:
+    """``by`` takes the request: it takes effect at once, or waits for a manager when the team
+    requires approval."""
+    now = now or timezone.now()
+    request = _lock(request.pk)
+    if by.pk == request.requester_id:
+        raise ValidationError("You cannot accept your own request.")
+    team = request.schedule.team
+    if request.target_id is not None and request.target_id != by.pk:
+        raise PermissionDenied(f"This request is addressed to {person(request.target)}.")
+    if request.target_id is None and not is_member(user=by, team=team):
+        raise PermissionDenied(f"Only members of {team.name} can take this request.")
+    _refuse_unless_live(request, by=by, now=now)
+    request.schedule = _lock_schedule(request.schedule_id)
+    _check_still_held(request)
+    _check_taker(request, by, you=True, now=now)
+    _record(request, actor=by, action=Action.ACCEPTED, now=now)
+    if not team.swap_approval_required:
+        _take_effect(request, taker=by, by=by, now=now)
+        return request
+    request.taker = by
+    request.status = Status.AWAITING_APPROVAL
+    _save(request, now, "taker", "status")
+    _tell(
+        request,
+        request.requester,
+        "taken",
+        f"{person(by)} accepted your request; a manager must approve it",
+        f"{person(by)} accepted to take {_what(request, request.requester)}. "
+        f"{team.name} needs a manager's approval before it takes effect.",
+    )
+    for manager in team_managers(team=team).select_related("profile"):
+        _tell(
+            request,
+            manager,
+            "approve",
+            f"Approve: {person(by)} covers {person(request.requester)} on {request.schedule.name}",
+            f"{person(by)} accepted to take {_what(request, manager)} from "
+            f"{person(request.requester)}. Approve or reject it.",
+        )
+    return request
+
+
+@transaction.atomic
+def swap_request_decline(*, request: SwapRequest, by, now: datetime | None = None) -> SwapRequest:
+    """The named colleague says no (the request ends); on an open request a colleague passes
+    (it stays open for the others and leaves their lists)."""
+    now = now or timezone.now()
+    request = _lock(request.pk)
+    if by.pk == request.requester_id:
+        raise ValidationError("Withdraw your own request instead of declining it.")
+    if request.target_id is not None and request.target_id != by.pk:
+        raise PermissionDenied(f"This request is addressed to {person(request.target)}.")
+    if request.target_id is None and not is_member(user=by, team=request.schedule.team):
+        raise PermissionDenied("Only members of the team can answer this request.")
+    _refuse_unless_live(request, by=by, now=now)
+    if request.target_id is None:
+        if not request.events.filter(actor=by, action=Action.PASSED).exists():
+            _record(request, actor=by, action=Action.PASSED, now=now)
+        return request
+    request.status = Status.DECLINED
+    _save(request, now, "status")
+    _record(request, actor=by, action=Action.DECLINED, now=now)
+    _tell(
+        request,
+        request.requester,
+        "declined",
+        f"{person(by)} declined your request: {request.schedule.name}",
+        f"{person(by)} cannot take {_what(request, request.requester)}. "
+        "Ask somebody else or open the request to the whole team.",
+    )
+    return request
+
+
+@transaction.atomic
+def swap_request_withdraw(*, request: SwapRequest, by, now: datetime | None = None) -> SwapRequest:
+    now = now or timezone.now()
+    request = _lock(request.pk)
+    own = by.pk in (request.requester_id, request.created_by_id)
+    if not (own or can_manage_team(user=by, team=request.schedule.team)):
+        raise PermissionDenied("Only the requester (or a manager) can withdraw this request.")
+    _refuse_unless_live(request, by=by, now=now, allowed=SwapRequest.OPEN_STATUSES)
+    request.status = Status.WITHDRAWN
+    _save(request, now, "status")
+    _record(request, actor=by, action=Action.WITHDRAWN, now=now)
+    for user in {request.target, request.taker} - {None, by}:
+        _tell(
+            request,
+            user,
+            "withdrawn",
+            f"Withdrawn: {person(request.requester)}'s request on {request.schedule.name}",
+            f"{person(by)} withdrew the request about {_what(request, user)}. Nothing changes.",
+        )
+    return request
+
+
+@transaction.atomic
+def swap_request_approve(*, request: SwapRequest, by, now: datetime | None = None) -> SwapRequest:
+    now = now or timezone.now()
+    request = _lock(request.pk)
+    if not can_manage_team(user=by, team=request.schedule.team):
+        raise PermissionDenied("Only a manager of the team can approve requests.")
+    _refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
+    request.schedule = _lock_schedule(request.schedule_id)
+    _check_still_held(request)
+    _check_taker(request, request.taker, you=False, now=now)
+    _record(request, actor=by, action=Action.APPROVED, now=now)
+    _take_effect(request, taker=request.taker, by=by, now=now)
+    return request
+
+
+@transaction.atomic
+def swap_request_reject(
+    *, request: SwapRequest, by, note: str = "", now: datetime | None = None
+) -> SwapRequest:
+    now = now or timezone.now()
+    request = _lock(request.pk)
+    if not can_manage_team(user=by, team=request.schedule.team):
+        raise PermissionDenied("Only a manager of the team can reject requests.")
+    _refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
+    request.status = Status.REJECTED
+    _save(request, now, "status")
+    _record(request, actor=by, action=Action.REJECTED, now=now, note=note.strip()[:300])
+    why = f" ({note.strip()})" if note.strip() else ""
+    for user in {request.requester, request.taker} - {None}:
+        _tell(
+            request,
+            user,
+            "rejected",
+            f"Rejected by {person(by)}: {request.schedule.name}",
+            f"{person(by)} rejected the change to {_what(request, user)}{why}. "
+            f"{person(request.requester)} stays on call.",
+        )
+    return request
+
+
+@transaction.atomic
+def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None) -> SwapRequest:
+    """Undo a request in effect before its shift starts: at once for a manager; otherwise the
+    requester or the taker asks and the other confirms. Removes exactly its overrides."""
+    now = now or timezone.now()
+    request = _lock(request.pk)
+    manager = can_manage_team(user=by, team=request.schedule.team)
+    party = by.pk in (request.requester_id, request.taker_id)
+    if not (manager or party):
+        raise PermissionDenied("Only the two people concerned or a manager can revert this.")
+    if request.status != Status.ACCEPTED:
+        raise ValidationError("Only a request in effect can be reverted.")
+    if request.expires_at <= now:
+        raise ValidationError("The shift has started: this can no longer be reverted.")
+    other = request.taker if by.pk == request.requester_id else request.requester
+    if not manager and request.revert_asked_by_id in (None, by.pk):
+        if request.revert_asked_by_id == by.pk:
+            raise ValidationError(f"You already asked; waiting for {person(other)} to confirm.")
+        request.revert_asked_by = by
+        _save(request, now, "revert_asked_by")
+        _record(request, actor=by, action=Action.REVERT_ASKED, now=now)
+        _tell(
+            request,
+            other,
+            "revert-ask",
+            f"{person(by)} asks to undo: {request.schedule.name}",
+            f"{person(by)} asks to undo the change to {_what(request, other)}. "
+            "Confirm to put the rota back as it was.",
+        )
+        return request
+    _lock_schedule(request.schedule_id)
+    for link in request.links.select_related("override"):
+        rota_services.override_remove(override=link.override, now=now)
+    request.status = Status.REVERTED
+    _save(request, now, "status")
+    note = "confirmed" if request.revert_asked_by_id not in (None, by.pk) else ""
+    _record(request, actor=by, action=Action.REVERTED, now=now, note=note)
+    for user in {request.requester, request.taker} - {None, by}:
+        _tell(
+            request,
+            user,
+            "reverted",
+            f"Undone: {request.schedule.name}",
+            f"{person(by)} reverted the change to {_what(request, user)}: "
+            f"{person(request.requester)} is on call again as before.",
+        )
+    return request
+
+
+# --------------------------------------------------------------------------------------------
+# Time off
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def time_off_create(
+    *, user, start: datetime, end: datetime, note: str = "", now: datetime | None = None
+) -> TimeOff:
+    """Record time off; the person and their managers hear about shifts it clashes with."""
+    now = now or timezone.now()
+    if end <= start:
+        raise ValidationError({"end": "The last day cannot be before the first."})
+    if end <= now:
+        raise ValidationError({"end": "This time off is already over."})
+    clash = TimeOff.objects.filter(user=user, start__lt=end, end__gt=start).first()
+    if clash is not None:
+        raise ValidationError(
+            f"You already have time off from {fmt(clash.start, user)} to {fmt(clash.end, user)}."
+        )
+    row = TimeOff.objects.create(user=user, start=start, end=end, note=note.strip())
+    from oncall.swaps.reminders import time_off_clashes_notify
+
+    time_off_clashes_notify(rows=[row], now=now)
+    return row
+
+
+@transaction.atomic
+def time_off_delete(*, time_off: TimeOff, by) -> None:
+    if time_off.user_id != by.pk and not by.is_staff:
+        raise PermissionDenied("You can remove only your own time off.")
+    time_off.delete()

@@ -1,0 +1,577 @@
+"""Rota pages: schedules and their calendars, layers, overrides, my shifts, preferences and
+the iCal feeds."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from oncall import calendar, ical, selectors, services
+from oncall.forms import (
+    CalendarForm,
+    LayerForm,
+    OverrideForm,
+    ParticipantAddForm,
+    PreferencesForm,
+    ScheduleForm,
+)
+from oncall.models import Override
+from portal.forms import apply_validation_error
+from portal.people.models import Team
+from portal.people.selectors import can_manage_team, is_member, team_for_manager_or_404
+
+User = get_user_model()
+
+MY_SHIFT_DAYS = (7, 30, 90)
+CHANGED_EVENT = "rotaChanged"
+
+
+# --------------------------------------------------------------------------------------------
+# Access
+# --------------------------------------------------------------------------------------------
+
+
+def _schedule_for_manager(request, pk: int):
+    schedule = selectors.schedule_detail(pk=pk)
+    if not can_manage_team(user=request.user, team=schedule.team):
+        raise PermissionDenied("Only the team's managers can change this schedule.")
+    return schedule
+
+
+def _schedule_for_member(request, pk: int):
+    schedule = selectors.schedule_detail(pk=pk)
+    if not (request.user.is_staff or is_member(user=request.user, team=schedule.team)):
+        raise PermissionDenied("Only members of the team can change its rota.")
+    return schedule
+
+
+def _override_people(request, schedule):
+    """Whom the viewer may put on call: anyone in the team for managers, else themselves."""
+    if can_manage_team(user=request.user, team=schedule.team):
+        return (
+            User.objects.filter(memberships__team=schedule.team, is_active=True)
+            .select_related("profile")
+            .order_by("username")
+        )
+    return User.objects.filter(pk=request.user.pk).select_related("profile")
+
+
+# --------------------------------------------------------------------------------------------
+# Schedule page
+# --------------------------------------------------------------------------------------------
+
+
+def _calendar_for(request, schedule):
+    form = CalendarForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    zone = timezone.get_current_timezone()
+    now = timezone.now()
+    return calendar.build(
+        schedule=schedule,
+        view=data.get("view") or calendar.DEFAULT_VIEW,
+        start_day=data.get("start") or now.astimezone(zone).date(),
+        zone=zone,
+        viewer_id=request.user.pk,
+        now=now,
+    )
+
+
+def _layers_context(request, schedule, *, layer_errors=None) -> dict:
+    can_manage = can_manage_team(user=request.user, team=schedule.team)
+    layers = selectors.current_layers(schedule=schedule)
+    layers.reverse()  # highest (winning) layer first
+    for layer in layers:
+        layer.error = (layer_errors or {}).get(layer.lineage)
+    team_users = []
+    if can_manage:
+        team_users = list(
+            User.objects.filter(memberships__team=schedule.team, is_active=True)
+            .order_by("username")
+            .values_list("username", flat=True)
+        )
+    return {
+        "schedule": schedule,
+        "layers": layers,
+        "can_manage": can_manage,
+        "team_users": team_users,
+        "layer_errors": layer_errors or {},
+    }
+
+
+def _overrides_context(request, schedule, *, override_form=None) -> dict:
+    can_manage = can_manage_team(user=request.user, team=schedule.team)
+    member = request.user.is_staff or is_member(user=request.user, team=schedule.team)
+    now = timezone.now()
+    overrides = list(selectors.upcoming_overrides(schedule=schedule, at=now))
+    for o in overrides:
+        o.removable = can_manage or (member and request.user.pk in (o.user_id, o.created_by_id))
+        o.running = o.start <= now
+    if override_form is None and member:
+        local_now = timezone.localtime(now).replace(second=0, microsecond=0)
+        override_form = OverrideForm(
+            people=_override_people(request, schedule),
+            initial={
+                "user": request.user.pk,
+                "start": local_now,
+                "end": local_now + timedelta(hours=8),
+            },
+        )
+    return {
+        "schedule": schedule,
+        "overrides": overrides,
+        "override_form": override_form,
+        "can_manage": can_manage,
+        "is_member": member,
+    }
+
+
+def _detail_response(request, schedule, *, status=200, layer_errors=None, override_form=None):
+    can_manage = can_manage_team(user=request.user, team=schedule.team)
+    member = request.user.is_staff or is_member(user=request.user, team=schedule.team)
+    now = timezone.now()
+    current, upcoming = selectors.schedule_now_next(schedule=schedule, at=now)
+    context = {
+        "schedule": schedule,
+        "team": schedule.team,
+        "cal": _calendar_for(request, schedule),
+        "views": calendar.VIEWS,
+        "now_shift": current,
+        "next_shift": upcoming,
+        "coverage_gaps": selectors.schedule_gaps(schedule=schedule, start=now),
+        "coverage_days": selectors.COVERAGE_DAYS,
+        "can_manage": can_manage,
+        "is_member": member,
+        "feed_url": request.build_absolute_uri(reverse("oncall:feed", args=[schedule.ical_token]))
+        if member
+        else "",
+        **_layers_context(request, schedule, layer_errors=layer_errors),
+        **_overrides_context(request, schedule, override_form=override_form),
+    }
+    return render(request, "oncall/schedule_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def schedule_detail(request, pk):
+    schedule = selectors.schedule_detail(pk=pk)
+    if request.htmx and request.htmx.target == "calendar":
+        context = {
+            "schedule": schedule,
+            "cal": _calendar_for(request, schedule),
+            "views": calendar.VIEWS,
+        }
+        return render(request, "oncall/schedule_detail.html#calendar", context)
+    return _detail_response(request, schedule)
+
+
+def _after_change(request, schedule, partial: str, context: dict, message: str, status=200):
+    """Answer a change: the changed card (htmx, and tell the calendar to reload) or a
+    redirect back to the schedule page."""
+    if request.htmx:
+        response = render(request, f"oncall/schedule_detail.html#{partial}", context, status=status)
+        if status == 200:
+            trigger_client_event(response, CHANGED_EVENT)
+        return response
+    messages.success(request, message)
+    return redirect(schedule)
+
+
+# --------------------------------------------------------------------------------------------
+# Schedules
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def team_schedules(request, slug):
+    team = get_object_or_404(Team, slug=slug)
+    now = timezone.now()
+    rows = selectors.team_oncall(team=team, at=now)
+    gaps = selectors.schedules_gaps(schedules=[r[0] for r in rows], start=now)
+    context = {
+        "team": team,
+        "rows": [(s, now_shift, next_shift, gaps[s.pk]) for s, now_shift, next_shift in rows],
+        "can_manage": can_manage_team(user=request.user, team=team),
+        "coverage_days": selectors.COVERAGE_DAYS,
+    }
+    return render(request, "oncall/team_schedules.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def schedule_create(request, slug):
+    team = team_for_manager_or_404(user=request.user, slug=slug)
+    form = ScheduleForm(request.POST or None, initial={"time_zone": _viewer_zone(request)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule = services.schedule_create(team=team, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, f"Schedule {schedule.name} created: now add a layer.")
+            return redirect("oncall:layer_create", pk=schedule.pk)
+    status = 400 if form.errors else 200
+    return render(request, "oncall/schedule_form.html", {"form": form, "team": team}, status=status)
+
+
+def _viewer_zone(request) -> str:
+    profile = getattr(request.user, "profile", None)
+    return profile.time_zone if profile is not None else "UTC"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def schedule_edit(request, pk):
+    schedule = _schedule_for_manager(request, pk)
+    form = ScheduleForm(request.POST or None, instance=schedule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule = services.schedule_update(
+                schedule=schedule, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Schedule saved.")
+            return redirect(schedule)
+    status = 400 if form.errors else 200
+    if form.errors:
+        schedule.refresh_from_db()
+    return render(
+        request,
+        "oncall/schedule_form.html",
+        {"form": form, "team": schedule.team, "schedule": schedule},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def schedule_token(request, pk):
+    schedule = _schedule_for_manager(request, pk)
+    services.schedule_token_regenerate(schedule=schedule)
+    messages.success(request, "New calendar feed address: subscriptions to the old one stop.")
+    return redirect(schedule)
+
+
+# --------------------------------------------------------------------------------------------
+# Layers
+# --------------------------------------------------------------------------------------------
+
+
+def _layer_kwargs(form: LayerForm) -> dict:
+    data = dict(form.cleaned_data)
+    data["active_days"] = data.get("active_days") or None
+    return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def layer_create(request, pk):
+    schedule = _schedule_for_manager(request, pk)
+    today = timezone.now().astimezone(schedule.zone).date()
+    form = LayerForm(
+        request.POST or None,
+        team=schedule.team,
+        initial={"rotation_start": today - timedelta(days=today.weekday())},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.layer_create(schedule=schedule, by=request.user, **_layer_kwargs(form))
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Layer added: it applies from now.")
+            return redirect(schedule)
+    return _layer_form(request, schedule, form, None)
+
+
+def _layer_form(request, schedule, form, layer):
+    team_users = User.objects.filter(memberships__team=schedule.team, is_active=True).order_by(
+        "username"
+    )
+    return render(
+        request,
+        "oncall/layer_form.html",
+        {
+            "form": form,
+            "schedule": schedule,
+            "layer": layer,
+            "team_users": team_users.values_list("username", flat=True),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def layer_edit(request, pk, layer_pk):
+    schedule = _schedule_for_manager(request, pk)
+    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
+    form = LayerForm(request.POST or None, team=schedule.team, initial=LayerForm.initial_for(layer))
+    if request.method == "POST" and form.is_valid():
+        data = _layer_kwargs(form)
+        try:
+            services.layer_update(
+                layer=layer, participants=data.pop("participants"), by=request.user, **data
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Layer saved: the change applies from now.")
+            return redirect(schedule)
+    return _layer_form(request, schedule, form, layer)
+
+
+@login_required
+@require_POST
+def layer_remove(request, pk, layer_pk):
+    schedule = _schedule_for_manager(request, pk)
+    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
+    services.layer_remove(layer=layer)
+    return _after_change(
+        request,
+        schedule,
+        "layers",
+        _layers_context(request, schedule),
+        f"Layer {layer.name} removed from now on; its past shifts stay in the history.",
+    )
+
+
+@login_required
+@require_POST
+def layer_move(request, pk, layer_pk):
+    schedule = _schedule_for_manager(request, pk)
+    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
+    services.layer_move(layer=layer, up=request.POST.get("direction") == "up", by=request.user)
+    return _after_change(
+        request, schedule, "layers", _layers_context(request, schedule), "Layer order changed."
+    )
+
+
+def _participant_change(request, schedule, layer, change, message):
+    try:
+        change()
+    except ValidationError as exc:
+        errors = {layer.lineage: " ".join(exc.messages)}
+        if request.htmx:
+            return render(
+                request,
+                "oncall/schedule_detail.html#layers",
+                _layers_context(request, schedule, layer_errors=errors),
+                status=400,
+            )
+        return _detail_response(request, schedule, status=400, layer_errors=errors)
+    return _after_change(request, schedule, "layers", _layers_context(request, schedule), message)
+
+
+@login_required
+@require_POST
+def participant_add(request, pk, layer_pk):
+    schedule = _schedule_for_manager(request, pk)
+    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
+    form = ParticipantAddForm(request.POST)
+
+    def change():
+        if not form.is_valid():
+            raise ValidationError(" ".join(e for errs in form.errors.values() for e in errs))
+        services.layer_participant_add(
+            layer=layer, user=form.cleaned_data["username"], by=request.user
+        )
+
+    return _participant_change(request, schedule, layer, change, "Participant added.")
+
+
+@login_required
+@require_POST
+def participant_remove(request, pk, layer_pk, user_pk):
+    schedule = _schedule_for_manager(request, pk)
+    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
+    user = get_object_or_404(User, pk=user_pk)
+    return _participant_change(
+        request,
+        schedule,
+        layer,
+        lambda: services.layer_participant_remove(layer=layer, user=user, by=request.user),
+        f"{user.get_username()} removed from {layer.name} from now on.",
+    )
+
+
+@login_required
+@require_POST
+def participant_move(request, pk, layer_pk, user_pk):
+    schedule = _schedule_for_manager(request, pk)
+    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
+    user = get_object_or_404(User, pk=user_pk)
+    up = request.POST.get("direction") == "up"
+    return _participant_change(
+        request,
+        schedule,
+        layer,
+        lambda: services.layer_participant_move(layer=layer, user=user, up=up, by=request.user),
+        "Rotation order changed.",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Overrides
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def override_create(request, pk):
+    schedule = _schedule_for_member(request, pk)
+    form = OverrideForm(request.POST, people=_override_people(request, schedule))
+    if not can_manage_team(user=request.user, team=schedule.team):
+        form.fields["user"].error_messages["invalid_choice"] = (
+            "You can add overrides only for yourself: ask a manager to put someone else on call."
+        )
+    if form.is_valid():
+        try:
+            services.override_create(schedule=schedule, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+    if form.errors:
+        if request.htmx:
+            return render(
+                request,
+                "oncall/schedule_detail.html#overrides",
+                _overrides_context(request, schedule, override_form=form),
+                status=400,
+            )
+        return _detail_response(request, schedule, status=400, override_form=form)
+    return _after_change(
+        request,
+        schedule,
+        "overrides",
+        _overrides_context(request, schedule),
+        "Override added.",
+    )
+
+
+@login_required
+@require_POST
+def override_remove(request, pk, override_pk):
+    schedule = _schedule_for_member(request, pk)
+    override = get_object_or_404(Override, pk=override_pk, schedule=schedule)
+    mine = request.user.pk in (override.user_id, override.created_by_id)
+    if not (mine or can_manage_team(user=request.user, team=schedule.team)):
+        raise PermissionDenied("Only managers can remove other people's overrides.")
+    try:
+        services.override_remove(override=override)
+    except ValidationError as exc:
+        if request.htmx:
+            context = _overrides_context(request, schedule)
+            context["override_error"] = " ".join(exc.messages)
+            return render(request, "oncall/schedule_detail.html#overrides", context, status=400)
+        messages.error(request, " ".join(exc.messages))
+        return redirect(schedule)
+    return _after_change(
+        request, schedule, "overrides", _overrides_context(request, schedule), "Override removed."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Me
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_shifts(request):
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        days = 30
+    if days not in MY_SHIFT_DAYS:
+        days = 30
+    now = timezone.now()
+    shifts = selectors.user_shifts(user=request.user, start=now, end=now + timedelta(days=days))
+    stretches = selectors.merge_stretches(sorted(shifts, key=lambda s: (s.schedule_id, s.start)))
+    stretches.sort(key=lambda s: (s.start, s.schedule_id))
+    per_schedule: dict[int, dict] = {}
+    for shift in shifts:
+        entry = per_schedule.setdefault(shift.schedule_id, {"schedule": shift.schedule, "hours": 0})
+        entry["hours"] += shift.hours
+    context = {
+        "stretches": stretches,
+        "now": now,
+        "days": days,
+        "day_choices": MY_SHIFT_DAYS,
+        "total_hours": sum(s.hours for s in shifts),
+        "per_schedule": sorted(per_schedule.values(), key=lambda e: e["schedule"].name),
+    }
+    return render(request, "oncall/my_shifts.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    prefs = services.preferences_for(user=request.user)
+    form = PreferencesForm(
+        request.POST or None,
+        initial={
+            "reminder_lead_minutes": prefs.reminder_lead_minutes,
+            "day_before": prefs.day_before,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.preferences_update(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Reminder settings saved.")
+            return redirect("people:profile")
+    return render(
+        request,
+        "oncall/preferences.html",
+        {"form": form, "prefs": prefs, "feed_url": _feed_url(request, prefs.ical_token)},
+        status=400 if form.errors else 200,
+    )
+
+
+def _feed_url(request, token: str) -> str:
+    return request.build_absolute_uri(reverse("oncall:feed", args=[token]))
+
+
+@login_required
+@require_POST
+def preferences_token(request):
+    services.preferences_token_regenerate(user=request.user)
+    messages.success(request, "New personal calendar address: subscriptions to the old one stop.")
+    return redirect("people:profile")
+
+
+@require_safe
+def feed(request, token):
+    """An iCal feed, behind its unguessable token (calendar apps cannot log in)."""
+    schedule = selectors.schedule_for_token(token=token)
+    if schedule is not None:
+        body, name = ical.schedule_feed(schedule=schedule), f"schedule-{schedule.pk}"
+    else:
+        user = selectors.user_for_token(token=token)
+        if user is None:
+            raise Http404("No such calendar feed.")
+        body, name = ical.user_feed(user=user), "my-shifts"
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{name}.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,0 +1,155 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Model
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from portal.catalog import selectors, services
+from portal.catalog.forms import ServiceFilterForm, ServiceForm, ServiceTransferForm
+from portal.forms import apply_validation_error
+from portal.panels import service_panels
+from portal.people.selectors import can_manage_team, managed_teams
+
+PAGE_SIZE = 50
+
+
+def _service_for_manager(request, slug):
+    service = selectors.service_detail(slug=slug)
+    if not can_manage_team(user=request.user, team=service.team):
+        raise PermissionDenied("Only the owning team's managers can change this service.")
+    return service
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def service_list(request):
+    form = ServiceFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    services_qs = selectors.service_search(
+        q=filters.get("q") or "",
+        team=filters["team"].slug if filters.get("team") else "",
+        tier=filters.get("tier"),
+        tag=filters.get("tag") or "",
+    )
+    page = Paginator(services_qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "services": page.object_list,
+        "tags": selectors.all_tags(),
+        "can_create": managed_teams(user=request.user).exists(),
+        "querystring": _querystring_without_page(request),
+    }
+    template = "catalog/service_list.html"
+    if request.htmx and request.htmx.target == "service-results":
+        template += "#results"
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+def _querystring_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+def service_detail(request, slug):
+    service = selectors.service_detail(slug=slug)
+    context = {
+        "service": service,
+        "can_manage": can_manage_team(user=request.user, team=service.team),
+        "panels": service_panels(request, service),
+    }
+    return render(request, "catalog/service_detail.html", context)
+
+
+def _save_form(form: ServiceForm, *, service=None):
+    data = dict(form.cleaned_data)
+    tags = data.pop("tags")
+    dependencies = list(data.pop("dependencies"))
+    if service is None:
+        return services.service_create(tags=tags, dependencies=dependencies, **data)
+    return services.service_update(service=service, tags=tags, dependencies=dependencies, **data)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def service_create(request):
+    teams = managed_teams(user=request.user).order_by("name")
+    if not teams.exists():
+        raise PermissionDenied("Only managers of a team can add services to the catalog.")
+    form = ServiceForm(request.POST or None, teams=teams, initial={"team": request.GET.get("team")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            service = _save_form(form)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, f"{service.name} added to the catalog.")
+            return redirect(service)
+    status = 400 if form.errors else 200
+    return render(request, "catalog/service_form.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def service_edit(request, slug):
+    service = _service_for_manager(request, slug)
+    form = ServiceForm(request.POST or None, instance=service)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service = _save_form(form, service=service)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Service saved.")
+            return redirect(service)
+    status = 400 if form.errors else 200
+    # A failed save must not leave the in-memory instance half-edited on the page.
+    if form.errors and isinstance(service, Model):
+        service.refresh_from_db()
+    return render(
+        request, "catalog/service_form.html", {"form": form, "service": service}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def service_transfer(request, slug):
+    service = _service_for_manager(request, slug)
+    form = ServiceTransferForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.service_transfer(
+                service=service,
+                to_team=form.cleaned_data["to_team"],
+                by=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request, f"{service.name} now belongs to {form.cleaned_data['to_team']}."
+            )
+            return redirect("catalog:service_detail", slug=service.slug)
+    status = 400 if form.errors else 200
+    return render(
+        request, "catalog/service_transfer.html", {"form": form, "service": service}, status=status
+    )
+
+
+@login_required
+@require_POST
+def service_archive(request, slug):
+    service = _service_for_manager(request, slug)
+    if request.POST.get("action") == "unarchive":
+        services.service_unarchive(service=service)
+        messages.success(request, f"{service.name} is back in the catalog.")
+    else:
+        services.service_archive(service=service)
+        messages.success(request, f"{service.name} archived.")
+    return redirect(service)

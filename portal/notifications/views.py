@@ -1,0 +1,186 @@
+"""Inbox, unread badge, contact methods and preferences. Thin: parse, check, call, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from portal.forms import apply_validation_error
+from portal.notifications import selectors, services
+from portal.notifications.forms import ContactMethodEditForm, ContactMethodForm, PreferencesForm
+from portal.notifications.models import Message, Notification
+
+READ_EVENT = "notificationsRead"
+
+
+# ------------------------------------------------------------------------------------ inbox
+@login_required
+@require_GET
+def inbox(request):
+    unread_only = request.GET.get("unread") == "1"
+    qs = selectors.inbox(user=request.user, unread_only=unread_only).prefetch_related(
+        Prefetch("deliveries", queryset=Notification.objects.order_by("created_at", "pk"))
+    )
+    page = Paginator(qs, selectors.INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "unread_only": unread_only}
+    template = "notifications/inbox.html#list" if request.htmx else "notifications/inbox.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+@never_cache
+@require_GET
+def badge(request):
+    if not request.user.is_authenticated:
+        # A poll from a page whose session ended: 286 tells htmx to stop polling.
+        if request.htmx:
+            return HttpResponse(status=286)
+        return redirect_to_login(request.get_full_path())
+    count = selectors.unread_count(user=request.user)
+    return render(request, "notifications/_badge.html", {"unread_count": count})
+
+
+@login_required
+@require_POST
+def mark_read(request, pk):
+    try:
+        message = services.message_mark_read(user=request.user, message_id=pk)
+    except Message.DoesNotExist as exc:
+        raise Http404("No such message.") from exc
+    if request.htmx:
+        message = selectors.inbox(user=request.user).prefetch_related("deliveries").get(pk=pk)
+        response = render(request, "notifications/inbox.html#message", {"message": message})
+        return trigger_client_event(response, READ_EVENT)
+    return redirect("notifications:inbox")
+
+
+@login_required
+@require_POST
+def mark_all_read(request):
+    services.messages_mark_all_read(user=request.user)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return trigger_client_event(response, READ_EVENT)
+    messages.success(request, "All messages marked read.")
+    return redirect("notifications:inbox")
+
+
+# --------------------------------------------------------------------------- contact methods
+def _section(request, *, add_form=None, pref_form=None, status=200):
+    from portal.notifications.templatetags.notifications import profile_section_context
+
+    context = profile_section_context(user=request.user, add_form=add_form, pref_form=pref_form)
+    return render(request, "notifications/profile_section.html#section", context, status=status)
+
+
+def _done(request, note: str):
+    if request.htmx:
+        return _section(request)
+    messages.success(request, note)
+    return redirect("people:profile")
+
+
+@login_required
+@require_POST
+def method_add(request):
+    form = ContactMethodForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contact_method_create(
+                user=request.user,
+                channel=form.cleaned_data["channel"],
+                address=form.cleaned_data["address"],
+                label=form.cleaned_data["label"],
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+    if form.errors:
+        if request.htmx:
+            return _section(request, add_form=form, status=400)
+        return render(
+            request,
+            "notifications/method_form.html",
+            {"form": form, "action": "add"},
+            status=400,
+        )
+    return _done(request, "Contact method added. Send it a test to check it works.")
+
+
+def _method_row_response(request, pk):
+    method = next((m for m in selectors.contact_methods(user=request.user) if m.pk == pk), None)
+    if method is None:
+        raise Http404("No such contact method.")
+    return render(request, "notifications/profile_section.html#method_row", {"method": method})
+
+
+@login_required
+@require_GET
+def method_row(request, pk):
+    return _method_row_response(request, pk)
+
+
+@login_required
+@require_POST
+def method_edit(request, pk):
+    method = selectors.contact_method_for_owner(user=request.user, pk=pk)
+    form = ContactMethodEditForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contact_method_update(
+                method=method,
+                address=form.cleaned_data["address"],
+                label=form.cleaned_data["label"],
+                enabled=form.cleaned_data["enabled"],
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+    if form.errors:
+        return render(
+            request,
+            "notifications/method_form.html",
+            {"form": form, "action": "edit", "method": method},
+            status=400,
+        )
+    return _done(request, "Contact method saved.")
+
+
+@login_required
+@require_POST
+def method_delete(request, pk):
+    method = selectors.contact_method_for_owner(user=request.user, pk=pk)
+    services.contact_method_delete(method=method)
+    return _done(request, "Contact method removed.")
+
+
+@login_required
+@require_POST
+def method_test(request, pk):
+    method = selectors.contact_method_for_owner(user=request.user, pk=pk)
+    services.contact_method_send_test(method=method)
+    if request.htmx:
+        return _method_row_response(request, pk)
+    messages.success(request, "Test message on its way.")
+    return redirect("people:profile")
+
+
+@login_required
+@require_POST
+def preferences(request):
+    methods = selectors.contact_methods(user=request.user)
+    form = PreferencesForm(request.POST, methods=methods)
+    if not form.is_valid():
+        if request.htmx:
+            return _section(request, pref_form=form, status=400)
+        messages.error(request, "Choose among your own contact methods.")
+        return redirect("people:profile")
+    services.preferences_set(user=request.user, choices=form.choices())
+    return _done(request, "Notification preferences saved.")

@@ -1,0 +1,62 @@
+"""Panels that other apps contribute to the dashboard, team and service pages.
+
+Each entry is the dotted path of a function ``(request, obj) -> Panel | None``; ``obj`` is
+None on the dashboard, the Team on a team page and the Service on a service page. A panel
+renders its own template with its own context, so the pages need not know every app.
+"""
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from django.utils.module_loading import import_string
+
+DASHBOARD_PANELS: list[str] = []
+DASHBOARD_PANELS.append("oncall.panels.dashboard_panel")
+DASHBOARD_PANELS.append("oncall.swaps.panels.dashboard_panel")
+DASHBOARD_PANELS.append("incidents.panels.dashboard_panel")
+DASHBOARD_PANELS.append("portal.notifications.panels.dashboard_panel")
+DASHBOARD_PANELS.append("incidents.postmortems.panels.dashboard_panel")
+TEAM_PANELS: list[str] = []
+TEAM_PANELS.append("oncall.panels.team_panel")
+TEAM_PANELS.append("oncall.swaps.panels.team_panel")
+TEAM_PANELS.append("incidents.panels.team_panel")
+TEAM_PANELS.append("incidents.postmortems.panels.team_panel")
+TEAM_PANELS.append("portal.reports.panels.team_panel")
+SERVICE_PANELS: list[str] = []
+SERVICE_PANELS.append("oncall.panels.service_panel")
+SERVICE_PANELS.append("incidents.panels.service_panel")
+SERVICE_PANELS.append("incidents.postmortems.panels.service_panel")
+SERVICE_PANELS.append("portal.reports.panels.service_panel")
+
+
+@dataclass
+class Panel:
+    title: str
+    template: str
+    context: dict = field(default_factory=dict)
+
+
+@cache
+def _load(paths: tuple[str, ...]):
+    return [import_string(p) for p in paths]
+
+
+def _collect(paths: list[str], request, obj) -> list[Panel]:
+    panels = []
+    for func in _load(tuple(paths)):
+        panel = func(request, obj)
+        if panel is not None:
+            panels.append(panel)
+    return panels
+
+
+def dashboard_panels(request) -> list[Panel]:
+    return _collect(DASHBOARD_PANELS, request, None)
+
+
+def team_panels(request, team) -> list[Panel]:
+    return _collect(TEAM_PANELS, request, team)
+
+
+def service_panels(request, service) -> list[Panel]:
+    return _collect(SERVICE_PANELS, request, service)

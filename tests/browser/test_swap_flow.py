@@ -1,0 +1,91 @@
+"""A cover request in a real browser: alice asks bob to cover her next shift from "My shifts",
+bob accepts in one click from his inbox (no page load), and the calendar shows bob covering
+for alice."""
+
+import re
+from datetime import time, timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def rota(transactional_db):
+    """A daily rota (handoff 00:00 UTC) where carol is on call today and alice tomorrow."""
+    team = factories.TeamFactory(slug="payments", name="Payments")
+    people = {
+        name: factories.MembershipFactory(team=team, user__username=name).user
+        for name in ("alice", "bob", "carol")
+    }
+    today = timezone.now().date()
+    schedule = factories.ScheduleFactory(team=team, name="Primary")
+    factories.LayerFactory(
+        schedule=schedule,
+        name="Daily",
+        shift_unit="days",
+        rotation_start=today - timedelta(days=2),
+        handoff_time=time(0),
+        participants=[people["alice"], people["bob"], people["carol"]],
+    )
+    return schedule, today + timedelta(days=1), people
+
+
+def test_alice_asks_bob_accepts_from_the_inbox_and_the_calendar_shows_it(
+    browser, page, live_server, login, rota
+):
+    schedule, alice_day, people = rota
+
+    # Alice asks bob to cover her next shift, from "My shifts".
+    login(page, live_server, "alice", "pw")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My shifts").click()
+    first = page.locator("#shifts tbody tr").first
+    expect(first).to_contain_text(alice_day.strftime("%a %-d %b") + " 00:00")
+    first.get_by_role("link", name="Ask for cover / swap").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ask for cover or propose a swap")
+    ask = page.get_by_label("Ask", exact=True)
+    expect(ask.locator("option", has_text="bob (@bob)")).to_contain_text("h on call in 90 days")
+    ask.select_option(value=str(people["bob"].pk))
+    page.get_by_label("Reason").fill("Dentist")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("#request")).to_contain_text("Waiting for a colleague")
+
+    # Bob accepts from his inbox, in one click, without a page load.
+    bob_context = browser.new_context()
+    bob = bob_context.new_page()
+    try:
+        login(bob, live_server, "bob", "pw")
+        bob.get_by_role("navigation", name="Main").get_by_role(
+            "link", name=re.compile("Inbox")
+        ).click()
+        message = bob.locator("li.message", has_text="alice asks you to cover: Primary")
+        expect(message).to_contain_text("Dentist")
+        bob.evaluate("window.runwellSamePage = true")
+        message.get_by_role("button", name="Accept").click()
+        expect(message.locator(".swap-actions")).to_contain_text("In effect")
+        expect(message.get_by_role("status")).to_contain_text("the shift is yours")
+        expect(message.get_by_role("button", name="Accept")).to_have_count(0)
+        assert bob.evaluate("window.runwellSamePage") is True
+
+        # The calendar shows bob covering for alice on her day.
+        bob.goto(
+            f"{live_server.url}{schedule.get_absolute_url()}?view=week&start={alice_day:%Y-%m-%d}"
+        )
+        final = bob.locator(".cal-row.final")
+        covered = final.locator(".bar.swap-covered")
+        expect(covered).to_have_count(1)
+        expect(covered).to_contain_text("bob for alice")
+        expect(covered).to_have_attribute("title", re.compile("covered by bob for alice"))
+        expect(bob.locator("#swaps")).to_contain_text("Covered by bob for alice")
+    finally:
+        bob_context.close()
+
+    # Alice's shift is gone from her list: the next one is three days later.
+    page.goto(f"{live_server.url}/oncall/")
+    expect(page.locator("#shifts tbody tr").first).not_to_contain_text(
+        alice_day.strftime("%a %-d %b") + " 00:00"
+    )

@@ -1,0 +1,94 @@
+"""Shared fixtures. Tests that need a real PostgreSQL or Redis are marked ``postgres`` or
+``redis``: without the server they skip with the reason, and with RUNWELL_REQUIRE_SERVICES=1
+(as in CI) they fail instead."""
+
+import os
+
+import pytest
+from django.db import connection
+
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("RUNWELL_REQUIRE_SERVICES") == "1"
+
+
+def _missing(reason: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (RUNWELL_REQUIRE_SERVICES=1, so this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+def redis_url() -> str | None:
+    return os.environ.get("REDIS_URL") or None
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _missing("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if item.get_closest_marker("redis"):
+        url = redis_url()
+        if not url:
+            _missing("needs Redis: set REDIS_URL=redis://…")
+        import redis
+
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        except redis.RedisError as exc:
+            _missing(f"Redis at {url} does not answer: {exc}")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 costs about half a second per password: tests (and their live servers) use MD5."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def user(db):
+    return factories.UserFactory()
+
+
+@pytest.fixture
+def team(db):
+    return factories.TeamFactory()
+
+
+@pytest.fixture
+def manager(team):
+    return factories.MembershipFactory(team=team, role="manager").user
+
+
+@pytest.fixture
+def member(team):
+    return factories.MembershipFactory(team=team, role="member").user
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.UserFactory()
+
+
+@pytest.fixture
+def staff(db):
+    return factories.UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def service(team):
+    return factories.ServiceFactory(team=team)
+
+
+# Three members of ``team`` by name, for rota tests (handoffs read alice → bob → carol).
+@pytest.fixture
+def alice(team):
+    return factories.MembershipFactory(team=team, user__username="alice").user
+
+
+@pytest.fixture
+def bob(team):
+    return factories.MembershipFactory(team=team, user__username="bob").user
+
+
+@pytest.fixture
+def carol(team):
+    return factories.MembershipFactory(team=team, user__username="carol").user

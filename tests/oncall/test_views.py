@@ -1,0 +1,572 @@
+"""Rota pages: access for every role, the calendar, editing from the page and bad input."""
+
+from datetime import date, time, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from oncall.models import Layer, LayerParticipant, Override, Schedule
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "outsider", "member", "manager", "staff"]
+
+
+@pytest.fixture
+def people(team, manager, member, outsider, staff):
+    return {"manager": manager, "member": member, "outsider": outsider, "staff": staff}
+
+
+def login(client, people, role):
+    if role != "anonymous":
+        client.force_login(people[role])
+    return client
+
+
+@pytest.fixture
+def layer(schedule, manager, member, now):
+    return factories.LayerFactory(
+        schedule=schedule,
+        name="Daily",
+        shift_unit="days",
+        rotation_start=(now - timedelta(days=30)).date(),
+        handoff_time=time(0),
+        participants=[manager, member],
+    )
+
+
+def is_login_redirect(response):
+    return response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+# --------------------------------------------------------------------------------------------
+# Access
+# --------------------------------------------------------------------------------------------
+
+READ_PAGES = {
+    "my_shifts": lambda s, lyr: reverse("oncall:my_shifts"),
+    "preferences": lambda s, lyr: reverse("oncall:preferences"),
+    "team_schedules": lambda s, lyr: reverse("oncall:team_schedules", args=[s.team.slug]),
+    "schedule_detail": lambda s, lyr: reverse("oncall:schedule_detail", args=[s.pk]),
+}
+MANAGER_PAGES = {
+    "schedule_create": lambda s, lyr: reverse("oncall:schedule_create", args=[s.team.slug]),
+    "schedule_edit": lambda s, lyr: reverse("oncall:schedule_edit", args=[s.pk]),
+    "layer_create": lambda s, lyr: reverse("oncall:layer_create", args=[s.pk]),
+    "layer_edit": lambda s, lyr: reverse("oncall:layer_edit", args=[s.pk, lyr.pk]),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", sorted(READ_PAGES))
+def test_read_pages(client, people, schedule, layer, role, page):
+    response = login(client, people, role).get(READ_PAGES[page](schedule, layer))
+    if role == "anonymous":
+        assert is_login_redirect(response)
+    else:
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", sorted(MANAGER_PAGES))
+def test_manager_pages(client, people, schedule, layer, role, page):
+    response = login(client, people, role).get(MANAGER_PAGES[page](schedule, layer))
+    expected = {"anonymous": 302, "outsider": 403, "member": 403, "manager": 200, "staff": 200}
+    assert response.status_code == expected[role]
+    if role == "anonymous":
+        assert is_login_redirect(response)
+
+
+def _manager_posts(schedule, layer, member):
+    return {
+        "schedule_token": (reverse("oncall:schedule_token", args=[schedule.pk]), {}),
+        "layer_move": (
+            reverse("oncall:layer_move", args=[schedule.pk, layer.pk]),
+            {"direction": "up"},
+        ),
+        "participant_add": (
+            reverse("oncall:participant_add", args=[schedule.pk, layer.pk]),
+            {"username": member.username},
+        ),
+        "participant_move": (
+            reverse("oncall:participant_move", args=[schedule.pk, layer.pk, member.pk]),
+            {"direction": "up"},
+        ),
+        "participant_remove": (
+            reverse("oncall:participant_remove", args=[schedule.pk, layer.pk, member.pk]),
+            {},
+        ),
+        "layer_remove": (reverse("oncall:layer_remove", args=[schedule.pk, layer.pk]), {}),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    "action",
+    [
+        "schedule_token",
+        "layer_move",
+        "participant_add",
+        "participant_move",
+        "participant_remove",
+        "layer_remove",
+    ],
+)
+def test_manager_actions(client, people, team, schedule, layer, role, action):
+    newcomer = factories.MembershipFactory(team=team).user
+    factories.LayerFactory(schedule=schedule, position=layer.position + 1, participants=[newcomer])
+    url, data = _manager_posts(
+        schedule, layer, newcomer if action == "participant_add" else people["member"]
+    )[action]
+    versions = Layer.objects.count()
+    token = schedule.ical_token
+    response = login(client, people, role).post(url, data)
+    if role == "anonymous":
+        assert is_login_redirect(response)
+    elif role in ("outsider", "member"):
+        assert response.status_code == 403
+    else:
+        assert response.status_code == 302 and response.url == schedule.get_absolute_url()
+    changed = (
+        Layer.objects.count() != versions
+        or Layer.objects.filter(valid_until__isnull=False).exists()
+    )
+    schedule.refresh_from_db()
+    changed = changed or schedule.ical_token != token
+    assert changed == (role in ("manager", "staff"))
+
+
+def test_unknown_schedule_is_404(client, manager):
+    client.force_login(manager)
+    assert client.get(reverse("oncall:schedule_detail", args=[999999])).status_code == 404
+    assert client.get(reverse("oncall:team_schedules", args=["nope"])).status_code == 404
+
+
+def test_get_is_refused_for_actions(client, manager, schedule):
+    client.force_login(manager)
+    assert client.get(reverse("oncall:schedule_token", args=[schedule.pk])).status_code == 405
+
+
+# --------------------------------------------------------------------------------------------
+# Overrides from the page
+# --------------------------------------------------------------------------------------------
+
+
+def _override_data(user, hours_from_now=1, length=4):
+    start = timezone.localtime() + timedelta(hours=hours_from_now)
+    end = start + timedelta(hours=length)
+    return {
+        "user": user.pk,
+        "start": start.strftime("%Y-%m-%dT%H:%M"),
+        "end": end.strftime("%Y-%m-%dT%H:%M"),
+        "reason": "Cover",
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_override_for_oneself(client, people, schedule, role):
+    url = reverse("oncall:override_create", args=[schedule.pk])
+    data = _override_data(people.get(role) or people["member"])
+    response = login(client, people, role).post(url, data)
+    # Staff may manage the rota but are not in the team, so cannot be put on call.
+    expected = {"anonymous": 302, "outsider": 403, "member": 302, "manager": 302, "staff": 400}
+    assert response.status_code == expected[role]
+    if role == "anonymous":
+        assert is_login_redirect(response)
+    assert Override.objects.exists() == (role in ("member", "manager"))
+
+
+def test_staff_put_a_member_on_call(client, people, schedule):
+    client.force_login(people["staff"])
+    url = reverse("oncall:override_create", args=[schedule.pk])
+    assert client.post(url, _override_data(people["member"])).status_code == 302
+    assert Override.objects.get().user == people["member"]
+
+
+def test_member_cannot_put_someone_else_on_call(client, people, schedule):
+    client.force_login(people["member"])
+    response = client.post(
+        reverse("oncall:override_create", args=[schedule.pk]), _override_data(people["manager"])
+    )
+    assert response.status_code == 400
+    assert "only for yourself" in response.content.decode()
+    assert not Override.objects.exists()
+
+
+def test_manager_puts_a_member_on_call_with_htmx(client, people, schedule):
+    client.force_login(people["manager"])
+    response = client.post(
+        reverse("oncall:override_create", args=[schedule.pk]),
+        _override_data(people["member"]),
+        headers={"HX-Request": "true", "HX-Target": "overrides"},
+    )
+    assert response.status_code == 200
+    assert "rotaChanged" in response.headers["HX-Trigger"]
+    assert 'id="overrides"' in response.content.decode()
+    assert "<html" not in response.content.decode()
+    assert Override.objects.get().user == people["member"]
+
+
+def test_override_ending_before_it_starts_is_refused(client, people, schedule):
+    client.force_login(people["manager"])
+    data = _override_data(people["member"])
+    data["end"], data["start"] = data["start"], data["end"]
+    response = client.post(reverse("oncall:override_create", args=[schedule.pk]), data)
+    assert response.status_code == 400
+    assert "must end after it starts" in response.content.decode()
+    assert not Override.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "role,whose,expected",
+    [
+        ("member", "member", 302),
+        ("member", "manager", 403),
+        ("manager", "member", 302),
+        ("outsider", "member", 403),
+        ("staff", "member", 302),
+    ],
+)
+def test_override_remove(client, people, schedule, role, whose, expected, now):
+    override = factories.OverrideFactory(
+        schedule=schedule,
+        user=people[whose],
+        created_by=people["manager"],
+        start=now + timedelta(hours=2),
+        end=now + timedelta(hours=4),
+    )
+    client.force_login(people[role])
+    response = client.post(reverse("oncall:override_remove", args=[schedule.pk, override.pk]))
+    assert response.status_code == expected
+    assert Override.objects.filter(pk=override.pk).exists() == (expected != 302)
+
+
+# --------------------------------------------------------------------------------------------
+# Schedules and layers from the page, and bad input
+# --------------------------------------------------------------------------------------------
+
+
+def test_manager_creates_a_schedule_and_a_layer(client, team, manager, member):
+    client.force_login(manager)
+    response = client.post(
+        reverse("oncall:schedule_create", args=[team.slug]),
+        {"name": "Primary", "time_zone": "Europe/London", "description": ""},
+    )
+    schedule = Schedule.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("oncall:layer_create", args=[schedule.pk])
+    response = client.post(
+        response.url,
+        {
+            "name": "Weekdays",
+            "participants": f"{member.username}, {manager.username}",
+            "shift_length": 1,
+            "shift_unit": "weeks",
+            "rotation_start": "2024-06-03",
+            "handoff_time": "09:00",
+            "active_days": ["0", "1", "2", "3", "4"],
+            "active_start": "09:00",
+            "active_end": "18:00",
+        },
+    )
+    assert response.status_code == 302
+    layer = Layer.objects.get()
+    assert layer.active_days == [0, 1, 2, 3, 4] and layer.time_zone == "Europe/London"
+    assert list(layer.participants.values_list("user", flat=True)) == [member.pk, manager.pk]
+    page = client.get(schedule.get_absolute_url()).content.decode()
+    assert "Weekdays" in page and "Mon, Tue, Wed, Thu, Fri 09:00–18:00" in page
+
+
+def _layer_post(**overrides):
+    data = {
+        "name": "L",
+        "participants": "",
+        "shift_length": 1,
+        "shift_unit": "weeks",
+        "rotation_start": "2024-06-03",
+        "handoff_time": "09:00",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_layer_with_zero_shift_length_is_refused(client, manager, schedule):
+    client.force_login(manager)
+    response = client.post(
+        reverse("oncall:layer_create", args=[schedule.pk]),
+        _layer_post(participants=manager.username, shift_length=0),
+    )
+    assert response.status_code == 400
+    assert "A shift must be at least 1 long." in response.content.decode()
+    assert not Layer.objects.exists()
+
+
+def test_layer_with_an_outsider_is_refused(client, manager, outsider, schedule):
+    client.force_login(manager)
+    response = client.post(
+        reverse("oncall:layer_create", args=[schedule.pk]),
+        _layer_post(participants=f"{manager.username} {outsider.username}"),
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert f"{outsider.username} is not a member of" in body
+    assert not Layer.objects.exists() and not LayerParticipant.objects.exists()
+
+
+def test_layer_with_an_unknown_user_is_refused(client, manager, schedule):
+    client.force_login(manager)
+    response = client.post(
+        reverse("oncall:layer_create", args=[schedule.pk]), _layer_post(participants="ghost")
+    )
+    assert response.status_code == 400
+    assert "No active user called ghost" in response.content.decode()
+
+
+def test_schedule_with_an_unknown_zone_is_refused(client, manager, team):
+    client.force_login(manager)
+    response = client.post(
+        reverse("oncall:schedule_create", args=[team.slug]),
+        {"name": "X", "time_zone": "Mars/Olympus_Mons"},
+    )
+    assert response.status_code == 400
+    assert "Unknown time zone Mars/Olympus_Mons" in response.content.decode()
+    assert not Schedule.objects.exists()
+
+
+def test_layer_edit_applies_from_now(client, manager, member, schedule, layer):
+    client.force_login(manager)
+    response = client.post(
+        reverse("oncall:layer_edit", args=[schedule.pk, layer.pk]),
+        _layer_post(
+            name="Daily",
+            participants=member.username,
+            shift_unit="days",
+            handoff_time="00:00",
+            rotation_start=layer.rotation_start.isoformat(),
+        ),
+    )
+    assert response.status_code == 302
+    layer.refresh_from_db()
+    assert layer.valid_until is not None
+    current = Layer.objects.get(lineage=layer.lineage, valid_until__isnull=True)
+    assert list(current.participants.values_list("user", flat=True)) == [member.pk]
+
+
+def test_participant_add_outsider_with_htmx_shows_the_error(
+    client, manager, outsider, schedule, layer
+):
+    client.force_login(manager)
+    response = client.post(
+        reverse("oncall:participant_add", args=[schedule.pk, layer.pk]),
+        {"username": outsider.username},
+        headers={"HX-Request": "true", "HX-Target": "layers"},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'id="layers"' in body and "not a member" in body and "<html" not in body
+    assert Layer.objects.count() == 1
+
+
+def test_participant_add_outsider_without_htmx_is_400_on_the_page(
+    client, manager, outsider, schedule, layer
+):
+    client.force_login(manager)
+    response = client.post(
+        reverse("oncall:participant_add", args=[schedule.pk, layer.pk]),
+        {"username": outsider.username},
+    )
+    assert response.status_code == 400
+    assert "not a member" in response.content.decode()
+    assert Layer.objects.count() == 1
+
+
+def test_a_stale_layer_id_edits_the_current_version(client, manager, member, team, schedule, layer):
+    client.force_login(manager)
+    newcomer = factories.MembershipFactory(team=team).user
+    url = reverse("oncall:participant_add", args=[schedule.pk, layer.pk])
+    assert client.post(url, {"username": newcomer.username}).status_code == 302
+    third = factories.MembershipFactory(team=team).user
+    assert client.post(url, {"username": third.username}).status_code == 302  # old id again
+    current = Layer.objects.get(lineage=layer.lineage, valid_until__isnull=True)
+    assert current.participants.count() == 4
+
+
+# --------------------------------------------------------------------------------------------
+# The calendar
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def london_rota(team, manager, member, now):
+    """Business hours only (so the nights are gaps), in London; the manager views from NY."""
+    manager.profile.time_zone = "America/New_York"
+    manager.profile.save()
+    schedule = factories.ScheduleFactory(team=team, name="London", time_zone="Europe/London")
+    factories.LayerFactory(
+        schedule=schedule,
+        time_zone="Europe/London",
+        shift_unit="days",
+        rotation_start=(now - timedelta(days=10)).date(),
+        active_start=time(9),
+        active_end=time(17),
+        participants=[manager, member],
+    )
+    return schedule
+
+
+def test_calendar_shows_layers_final_gaps_and_my_shifts(client, manager, london_rota):
+    client.force_login(manager)
+    body = client.get(london_rota.get_absolute_url() + "?view=week").content.decode()
+    assert "Final schedule" in body
+    assert 'class="bar gap"' in body and "Nobody on call" in body
+    assert 'class="bar mine"' in body
+    assert "(Europe/London)" in body  # the schedule's zone on hover
+    assert "America/New_York" in body  # the viewer's zone labels the days
+    assert 'class="cal-now"' in body  # today's line
+    assert body.count('class="cal-day') == 7
+
+
+@pytest.mark.parametrize("view,days", [("week", 7), ("2weeks", 14), ("month", None)])
+def test_calendar_views_and_htmx_paging(client, manager, london_rota, view, days):
+    client.force_login(manager)
+    response = client.get(
+        london_rota.get_absolute_url(),
+        {"view": view, "start": "2024-02-14"},
+        headers={"HX-Request": "true", "HX-Target": "calendar"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body and 'id="calendar"' in body
+    count = body.count('class="cal-day')
+    if view == "month":
+        assert count == 29  # February 2024
+        assert "start=2024-03-01" in body and "start=2024-01-01" in body
+    else:
+        assert count == days
+        first = date(2024, 2, 12)  # the Monday of that week
+        assert f"start={(first + timedelta(days=days)).isoformat()}" in body
+        assert f"start={(first - timedelta(days=days)).isoformat()}" in body
+    assert response.headers["Vary"] and "HX-Request" in response.headers["Vary"]
+
+
+def test_calendar_ignores_bad_parameters(client, manager, london_rota):
+    client.force_login(manager)
+    response = client.get(london_rota.get_absolute_url(), {"view": "year", "start": "nope"})
+    assert response.status_code == 200
+    assert response.content.decode().count('class="cal-day') == 7
+
+
+def _grow(team, schedule, size, now):
+    people = [factories.MembershipFactory(team=team).user for _ in range(size)]
+    for i in range(size):
+        factories.LayerFactory(
+            schedule=schedule,
+            position=i,
+            shift_unit="hours",
+            shift_length=6,
+            rotation_start=(now - timedelta(days=3)).date(),
+            participants=people[i:] + people[:i],
+        )
+        factories.OverrideFactory(
+            schedule=schedule,
+            user=people[i],
+            start=now + timedelta(hours=i),
+            end=now + timedelta(hours=i + 2),
+        )
+
+
+def _count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("manager_view", [True, False])
+def test_schedule_page_takes_the_same_queries_for_one_or_many(
+    client, team, manager, member, now, manager_view
+):
+    client.force_login(manager if manager_view else member)
+    small = factories.ScheduleFactory(team=team, name="Small")
+    big = factories.ScheduleFactory(team=team, name="Big")
+    _grow(team, small, 1, now)
+    _grow(team, big, 10, now)
+    for view in ("week", "month"):
+        one = _count_queries(client, small.get_absolute_url() + f"?view={view}")
+        many = _count_queries(client, big.get_absolute_url() + f"?view={view}")
+        assert one == many <= 25
+
+
+def test_team_and_my_pages_take_the_same_queries_for_one_or_many(client, team, manager, now):
+    client.force_login(manager)
+    url_team = reverse("oncall:team_schedules", args=[team.slug])
+    url_me = reverse("oncall:my_shifts")
+    schedule = factories.ScheduleFactory(team=team)
+    _grow(team, schedule, 1, now)
+    factories.OverrideFactory(
+        schedule=schedule,
+        user=manager,
+        start=now + timedelta(hours=1),
+        end=now + timedelta(hours=3),
+    )
+    one = (_count_queries(client, url_team), _count_queries(client, url_me))
+    for _ in range(6):
+        _grow(team, factories.ScheduleFactory(team=team), 4, now)
+    factories.OverrideFactory(
+        schedule=factories.ScheduleFactory(team=team),
+        user=manager,
+        start=now + timedelta(hours=5),
+        end=now + timedelta(hours=6),
+    )
+    many = (_count_queries(client, url_team), _count_queries(client, url_me))
+    assert one == many
+
+
+# --------------------------------------------------------------------------------------------
+# My shifts and preferences
+# --------------------------------------------------------------------------------------------
+
+
+def test_my_shifts_lists_upcoming_shifts_with_totals(client, team, manager, member, now):
+    schedule = factories.ScheduleFactory(team=team, name="Support")
+    start = now + timedelta(days=2)
+    factories.OverrideFactory(
+        schedule=schedule, user=member, start=start, end=start + timedelta(hours=5)
+    )
+    factories.OverrideFactory(
+        schedule=schedule,
+        user=manager,
+        start=start + timedelta(hours=6),
+        end=start + timedelta(hours=9),
+    )
+    client.force_login(member)
+    body = client.get(reverse("oncall:my_shifts")).content.decode()
+    assert "Support" in body and "5.0 hours" in body and "1 shift" in body
+
+
+def test_preferences_save_and_refuse_bad_input(client, member):
+    client.force_login(member)
+    url = reverse("oncall:preferences")
+    response = client.post(url, {"reminder_lead_minutes": 0})
+    assert response.status_code == 400
+    assert "at least 5 minutes" in response.content.decode()
+    response = client.post(url, {"reminder_lead_minutes": 30, "day_before": "on"})
+    assert response.status_code == 302
+    member.rota_preferences.refresh_from_db()
+    assert member.rota_preferences.reminder_lead_minutes == 30
+    assert member.rota_preferences.day_before is True
+
+
+def test_profile_page_shows_reminders_and_feed(client, member):
+    client.force_login(member)
+    body = client.get(reverse("people:profile")).content.decode()
+    token = member.rota_preferences.ical_token
+    assert "Shift reminders and calendar" in body
+    assert reverse("oncall:feed", args=[token]) in body
+    old = token
+    assert client.post(reverse("oncall:preferences_token")).status_code == 302
+    member.rota_preferences.refresh_from_db()
+    assert member.rota_preferences.ical_token != old

@@ -1,0 +1,243 @@
+"""Project-wide pieces: the health check, the dashboard, demo data and settings."""
+
+import os
+import socket
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connections
+from django.db.utils import ConnectionHandler
+from django.urls import reverse
+
+from portal import panels
+from portal.catalog.models import Service, ServiceTransfer, Tag
+from portal.people.models import Membership, Profile, Team
+from tests import factories
+
+User = get_user_model()
+
+
+# --- /healthz -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_broker(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+    assert client.post("/healthz").status_code == 405
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+@pytest.fixture
+def unreachable_database(db):
+    """For this thread only, the default connection points at a database that cannot answer:
+    a closed port for PostgreSQL, a file in a missing folder for SQLite. The real connection
+    (and the test's transaction on it) is put back afterwards."""
+    real = connections["default"]
+    broken = dict(real.settings_dict)
+    if real.vendor == "postgresql":
+        broken |= {"HOST": "127.0.0.1", "PORT": str(_closed_port())}
+        broken["OPTIONS"] = {**broken.get("OPTIONS", {}), "connect_timeout": 2}
+    else:
+        broken["NAME"] = "/nonexistent-runwell-folder/db.sqlite3"
+    handler = ConnectionHandler({"default": broken})
+    connections["default"] = handler["default"]
+    try:
+        yield
+    finally:
+        handler["default"].close()
+        connections["default"] = real
+
+
+def test_healthz_is_503_when_the_database_does_not_answer(client, unreachable_database):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    # A real failed connection, not pytest-django's "database access not allowed".
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "error: OperationalError",
+        "broker": "ok",
+    }
+
+
+@pytest.mark.django_db
+def test_healthz_reports_a_dead_broker_but_stays_up(client, settings):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{_closed_port()}/0"
+    response = client.get("/healthz")
+    assert response.status_code == 200  # the web can still serve pages
+    assert response.json()["database"] == "ok"
+    assert response.json()["broker"].startswith("error: ")
+
+
+# --- dashboard and panels -------------------------------------------------------------------
+
+
+def sample_panel(request, obj):
+    """A panel such as other apps contribute (see portal/panels.py)."""
+    if obj is not None and obj.slug == "hidden":
+        return None
+    return panels.Panel(title=f"Sample panel for {obj or 'home'}", template="_nav_links.html")
+
+
+@pytest.mark.django_db
+def test_dashboard_shows_my_teams_services_and_panels(client, team, member, monkeypatch):
+    factories.ServiceFactory(team=team, name="Ledger")
+    factories.ServiceFactory(name="Not ours")
+    factories.TeamFactory(name="Other team")
+    monkeypatch.setattr(panels, "DASHBOARD_PANELS", ["tests.test_portal.sample_panel"])
+    client.force_login(member)
+    html = client.get(reverse("dashboard")).content.decode()
+    assert team.name in html and "Ledger" in html
+    assert "Not ours" not in html and "Other team" not in html
+    assert "Sample panel for home" in html
+
+
+@pytest.mark.django_db
+def test_team_and_service_pages_show_their_panels(client, user, monkeypatch):
+    monkeypatch.setattr(panels, "TEAM_PANELS", ["tests.test_portal.sample_panel"])
+    monkeypatch.setattr(panels, "SERVICE_PANELS", ["tests.test_portal.sample_panel"])
+    shown = factories.ServiceFactory(name="Ledger", slug="ledger")
+    hidden = factories.TeamFactory(name="Hidden", slug="hidden")
+    client.force_login(user)
+    assert "Sample panel for Ledger" in client.get(shown.get_absolute_url()).content.decode()
+    team_page = client.get(shown.team.get_absolute_url()).content.decode()
+    assert f"Sample panel for {shown.team.name}" in team_page
+    assert "Sample panel" not in client.get(hidden.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_base_page_lets_htmx_swap_400_answers(client, user):
+    """Bad input answers 400 with the form and its messages; htmx must show it."""
+    client.force_login(user)
+    html = client.get(reverse("dashboard")).content.decode()
+    assert '{"code":"(400|409|422)","swap":true,"error":false}' in html
+    assert "/static/django_htmx/htmx-2" in html  # served by us, not a CDN
+
+
+# --- seed_demo ------------------------------------------------------------------------------
+
+
+def _world():
+    return (
+        sorted(Team.objects.values_list("slug", flat=True)),
+        sorted(User.objects.values_list("username", "is_staff")),
+        sorted(Membership.objects.values_list("team__slug", "user__username", "role")),
+        sorted(Service.objects.values_list("slug", "team__slug", "tier")),
+        sorted(Service.dependencies.through.objects.values_list("from_service", "to_service")),
+        sorted(Service.tags.through.objects.values_list("service", "tag")),
+        Profile.objects.count(),
+        Tag.objects.count(),
+    )
+
+
+@pytest.mark.django_db
+def test_seed_demo_small_is_idempotent_and_logs_in_demo(client):
+    out = StringIO()
+    call_command("seed_demo", "--scale", "small", stdout=out)
+    assert "Demo data ready" in out.getvalue()
+    first = _world()
+    call_command("seed_demo", scale="small", stdout=StringIO())
+    assert _world() == first
+
+    assert (Team.objects.count(), Service.objects.count()) == (3, 8)
+    assert Profile.objects.count() == User.objects.count() == 10
+    demo = User.objects.get(username="demo")
+    assert dict(demo.memberships.values_list("team__slug", "role")) == {
+        "payments": "manager",
+        "platform": "member",
+    }
+    assert demo.profile.display_name == "Dana Demo"
+    assert User.objects.get(username="admin").is_superuser
+    ledger = Service.objects.get(slug="ledger")
+    assert {s.slug for s in ledger.dependents.all()} == {"payments-api", "refunds"}
+    assert client.login(username="demo", password="demo")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_seed_demo_large_sizes_progress_and_idempotence():
+    out = StringIO()
+    call_command("seed_demo", scale="large", stdout=out)
+    assert "4/4" in out.getvalue()  # the progress bar finished
+    first = _world()
+    call_command("seed_demo", scale="large", stdout=StringIO())
+    assert _world() == first
+
+    assert Team.objects.count() == 100
+    assert User.objects.exclude(username="admin").count() == 1000
+    assert Service.objects.count() == 300
+    assert Profile.objects.count() == User.objects.count()
+    # Every team has a manager, every service an owner.
+    assert not Team.objects.exclude(memberships__role="manager").exists()
+    assert not ServiceTransfer.objects.exists()
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def _start_settings(**env):
+    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    base |= {"DJANGO_SETTINGS_MODULE": "portal.settings", "CELERY_BROKER_URL": "memory://"}
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _dotenv_sets_secret_key() -> bool:
+    path = settings.BASE_DIR / ".env"
+    return path.exists() and any(
+        line.strip().startswith("SECRET_KEY") for line in path.read_text().splitlines()
+    )
+
+
+@pytest.mark.parametrize("secret", [None, settings.INSECURE_SECRET_KEY], ids=["unset", "default"])
+def test_production_refuses_the_default_secret_key(secret):
+    if secret is None and _dotenv_sets_secret_key():
+        pytest.skip("the project's .env sets SECRET_KEY")
+    env = {"DEBUG": "false"} | ({"SECRET_KEY": secret} if secret else {})
+    result = _start_settings(**env)
+    assert result.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured: SECRET_KEY must be set" in result.stderr
+
+
+def test_production_starts_with_a_real_secret_key():
+    result = _start_settings(DEBUG="false", SECRET_KEY="a-long-random-production-value-1234567890")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True"]
+
+
+def test_development_starts_with_the_default_key():
+    result = _start_settings(DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "True"
+
+
+@pytest.mark.django_db
+def test_login_refuses_bad_credentials_with_400_and_a_message(client, user):
+    response = client.post("/login/", {"username": user.username, "password": "wrong"})
+    assert response.status_code == 400
+    assert b"Please enter a correct username and password" in response.content
+    response = client.post("/login/", {"username": user.username, "password": "pw"})
+    assert response.status_code == 302
