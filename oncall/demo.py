@@ -1,6 +1,6 @@
 """Demo rotas for ``seed_demo``: schedules with layers and overrides for the demo teams.
 
-small: Payments (demo manages it and is on the weekly rota and the business-hours rota),
+small: Payments (demo manages it and is on the weekly rota; alice and bob share business hours),
 Platform (demo is on its 12-hour rota) and Search (weekdays only, so it shows coverage gaps).
 large: two schedules for each generated team (about 200), with two or three layers each and a
 few overrides around now. Idempotent: a schedule that exists (by team and name) is left alone.
@@ -39,7 +39,7 @@ SMALL = [
             ("Weekly", ["demo", "alice", "bob", "carol"], 1, "weeks", time(9), None, None, None),
             (
                 "Business hours",
-                ["alice", "demo"],
+                ["alice", "bob"],
                 1,
                 "days",
                 time(9),

@@ -53,10 +53,12 @@ def _windows(shift, hours: int | None):
 
 
 def _ask(schedule, requester, reason, now, *, hours=None, by=None, **kwargs) -> bool:
-    """Ask for cover of the first part of the requester's next stretches the rota allows."""
+    """Ask for cover of the first part of the requester's next stretches (within
+    ``LOOK_AHEAD``) that the rota allows: a stretch next to the target's own shifts may push
+    them past the team's maximum days in a row, so later ones are tried too."""
     if SwapRequest.objects.filter(schedule=schedule, requester=requester, reason=reason).exists():
         return False
-    for shift in _stretches(schedule, requester, now)[:3]:
+    for shift in _stretches(schedule, requester, now):
         for start, end in _windows(shift, hours):
             try:
                 with transaction.atomic():
