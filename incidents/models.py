@@ -334,6 +334,14 @@ class Alert(models.Model):
     def __str__(self) -> str:
         return f"{self.summary} [{self.status}]"
 
+    @property
+    def source_url(self) -> str:
+        """``source`` when it is an http(s) address, else "": the field comes from whoever
+        holds the integration's token, so a ``javascript:`` or ``data:`` link never becomes
+        a link on the incident page."""
+        scheme = self.source.split(":", 1)[0].lower() if ":" in self.source else ""
+        return self.source if scheme in ("http", "https") and "//" in self.source[:9] else ""
+
 
 class IncidentEvent(models.Model):
     """One line of an incident's timeline: who did what, when."""

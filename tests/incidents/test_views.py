@@ -281,6 +281,35 @@ def test_maintenance_reason_is_shown(client, incident, member):
     assert b"in maintenance until 12:00" in client.get(f"/incidents/{incident.pk}/").content
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "javascript:alert(document.cookie)",
+        " JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/x",
+    ],
+)
+def test_an_alert_source_that_is_not_http_is_never_a_link(client, incident, member, source):
+    """Whoever holds an integration's token chooses ``source``: only http(s) becomes a link."""
+    factories.AlertFactory(incident=incident, source=source, summary="Hostile source")
+    login(client, member)
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "Hostile source" in page
+    assert ">source</a>" not in page
+    assert 'href="javascript' not in page.lower() and 'href="data:' not in page
+
+
+def test_an_alert_source_that_is_http_is_a_link(client, incident, member):
+    factories.AlertFactory(incident=incident, source="https://prometheus.example/graph?g0.expr=up")
+    factories.AlertFactory(incident=incident, source="nagios")
+    login(client, member)
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert 'href="https://prometheus.example/graph?g0.expr=up"' in page
+    assert "from nagios" in page
+
+
 # ----------------------------------------------------------------------- signed page link
 def test_page_link_get_changes_nothing_and_post_acknowledges(client, incident, member):
     path = escalation.page_link_path(incident_id=incident.pk, user_id=member.pk)
