@@ -75,11 +75,23 @@ def mark_all_read(request):
 
 
 # --------------------------------------------------------------------------- contact methods
-def _section(request, *, add_form=None, pref_form=None, status=200):
+def _section(
+    request,
+    *,
+    add_form=None,
+    pref_form=None,
+    edit_form=None,
+    edit_pk=None,
+    template="notifications/profile_section.html#section",
+    status=200,
+):
+    """The profile's notifications section, the target of every htmx form in it. A rejected
+    edit comes back with ``edit_form`` and ``edit_pk``: that method's row shows it, open."""
     from portal.notifications.templatetags.notifications import profile_section_context
 
     context = profile_section_context(user=request.user, add_form=add_form, pref_form=pref_form)
-    return render(request, "notifications/profile_section.html#section", context, status=status)
+    context.update(edit_form=edit_form, edit_pk=edit_pk)
+    return render(request, template, context, status=status)
 
 
 def _done(request, note: str):
@@ -144,6 +156,8 @@ def method_edit(request, pk):
         except ValidationError as exc:
             apply_validation_error(form, exc)
     if form.errors:
+        if request.htmx:
+            return _section(request, edit_form=form, edit_pk=method.pk, status=400)
         return render(
             request,
             "notifications/method_form.html",
@@ -180,7 +194,8 @@ def preferences(request):
     if not form.is_valid():
         if request.htmx:
             return _section(request, pref_form=form, status=400)
-        messages.error(request, "Choose among your own contact methods.")
-        return redirect("people:profile")
+        return _section(
+            request, pref_form=form, template="notifications/preferences_form.html", status=400
+        )
     services.preferences_set(user=request.user, choices=form.choices())
     return _done(request, "Notification preferences saved.")

@@ -166,6 +166,49 @@ def test_edit_and_delete_method(client, me):
     assert response.status_code == 302 and not ContactMethod.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"address": "not-an-email", "label": "Typo"}, "Enter a valid email address."),
+        ({"address": "", "label": "Empty"}, "This field is required."),
+        (
+            {"address": "taken@example.com", "label": "Twin"},
+            "You already have this contact method.",
+        ),
+        ({"address": "ok@example.com", "label": "x" * 81}, "at most 80 characters"),
+    ],
+)
+def test_edit_method_bad_input_htmx_swaps_the_section_with_the_error(client, me, data, error):
+    method = factories.ContactMethodFactory(user=me, address="me@example.com", label="Work")
+    factories.ContactMethodFactory(user=me, address="taken@example.com")
+    url = reverse("notifications:method_edit", args=[method.pk])
+    response = client.post(url, {**data, "enabled": "on"}, **HX)
+    assert response.status_code == 400  # swapped in by the htmx-config responseHandling rule
+    body = response.content.decode()
+    # A fragment for #notifications-section, not a second page inside the profile.
+    assert "<html" not in body and 'class="topbar"' not in body
+    assert body.lstrip().startswith('<section class="card" id="notifications-section">')
+    assert error in body
+    # The error sits in this method's edit form, which stays open with what was typed.
+    row = body[body.index(f'id="method-{method.pk}"') :]
+    row = row[: row.index("</li>")]
+    assert '<details class="inline" open>' in row
+    assert error in row and 'aria-invalid="true"' in row
+    assert f'value="{data["label"]}"' in row
+    method.refresh_from_db()
+    assert (method.address, method.label, method.enabled) == ("me@example.com", "Work", True)
+
+
+def test_edit_method_bad_input_plain_is_a_page_with_the_error(client, me):
+    method = factories.ContactMethodFactory(user=me, address="me@example.com")
+    url = reverse("notifications:method_edit", args=[method.pk])
+    response = client.post(url, {"address": "not-an-email"})
+    assert response.status_code == 400
+    assert "Enter a valid email address." in response.content.decode()
+    method.refresh_from_db()
+    assert method.address == "me@example.com"
+
+
 def test_other_peoples_methods_are_404(client, me):
     other = factories.ContactMethodFactory()
     for name in ["method_edit", "method_delete", "method_test"]:
@@ -213,3 +256,81 @@ def test_preferences_refuse_other_peoples_methods(client, me):
     response = client.post(reverse("notifications:preferences"), {"page": [other.pk]}, **HX)
     assert response.status_code == 400
     assert not NotificationPreference.objects.exists()
+
+
+def test_preferences_bad_input_plain_is_400_with_the_message(client, me):
+    mine = factories.ContactMethodFactory(user=me)
+    other = factories.ContactMethodFactory()
+    response = client.post(reverse("notifications:preferences"), {"page": [mine.pk, other.pk]})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Choose among your own contact methods." in body
+    assert 'id="notifications-section"' in body
+    assert not NotificationPreference.objects.exists()
+
+
+def test_preferences_bad_input_htmx_is_a_fragment_with_the_message(client, me):
+    factories.ContactMethodFactory(user=me)
+    response = client.post(reverse("notifications:preferences"), {"page": ["nope"]}, **HX)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "<html" not in body and "Choose among your own contact methods." in body
+    assert not NotificationPreference.objects.exists()
+
+
+# ----------------------------------------------------------------------------------- access
+ALL_URLS = [
+    ("get", "notifications:inbox", False),
+    ("get", "notifications:badge", False),
+    ("post", "notifications:mark_read", True),
+    ("post", "notifications:mark_all_read", False),
+    ("post", "notifications:method_add", False),
+    ("get", "notifications:method_row", True),
+    ("post", "notifications:method_edit", True),
+    ("post", "notifications:method_delete", True),
+    ("post", "notifications:method_test", True),
+    ("post", "notifications:preferences", False),
+]
+
+
+@pytest.mark.parametrize(("verb", "name", "takes_pk"), ALL_URLS)
+def test_every_url_sends_anonymous_users_to_login(client, verb, name, takes_pk):
+    method = factories.ContactMethodFactory()
+    message = factories.MessageFactory(user=method.user)
+    pk = message.pk if name == "notifications:mark_read" else method.pk
+    url = reverse(name, args=[pk] if takes_pk else [])
+    response = getattr(client, verb)(url, {"address": "x@example.com", "channel": "email"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")
+    method.refresh_from_db()
+    message.refresh_from_db()
+    assert method.address.endswith("@example.com") and method.address != "x@example.com"
+    assert message.read_at is None
+    assert ContactMethod.objects.count() == 1 and Message.objects.count() == 1
+    assert not NotificationPreference.objects.exists()
+
+
+def test_the_url_list_above_is_complete():
+    from portal.notifications.urls import urlpatterns
+
+    assert {f"notifications:{p.name}" for p in urlpatterns} == {name for _, name, _ in ALL_URLS}
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["plain", "htmx"])
+def test_nobody_touches_someone_elses_methods_or_messages(client, me, headers):
+    method = factories.ContactMethodFactory(address="theirs@example.com", label="Theirs")
+    message = factories.MessageFactory(user=method.user)
+    for name in ["method_edit", "method_delete", "method_test"]:
+        url = reverse(f"notifications:{name}", args=[method.pk])
+        data = {"address": "mine@example.com", "label": "Mine", "enabled": "on"}
+        assert client.post(url, data, **headers).status_code == 404
+    url = reverse("notifications:method_row", args=[method.pk])
+    assert client.get(url, **headers).status_code == 404
+    url = reverse("notifications:mark_read", args=[message.pk])
+    assert client.post(url, **headers).status_code == 404
+    client.post(reverse("notifications:mark_all_read"), **headers)
+    method.refresh_from_db()
+    message.refresh_from_db()
+    assert (method.address, method.label) == ("theirs@example.com", "Theirs")
+    assert message.read_at is None
+    assert Message.objects.count() == 1  # no test message was sent to their method
