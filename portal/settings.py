@@ -219,7 +219,8 @@ CELERY_BEAT_SCHEDULE["action-items-overdue-reminders"] = {
     "task": "incidents.postmortems.tasks.send_action_item_reminders",
     "schedule": 3600.0,
 }
-# Hourly: managers whose local time is Monday 08:00-09:00 get last week's on-call review
+# Hourly: managers whose local time is Monday from 08:00 (late ticks catch up until the
+# end of that Monday) get last week's on-call review
 # (dedup key per team, ISO week and manager).
 CELERY_BEAT_SCHEDULE["reports-weekly-review"] = {
     "task": "portal.reports.tasks.send_weekly_reviews",

@@ -1,4 +1,5 @@
-"""The reporting period (last 7 / 30 / 90 days or a custom range) and the holiday form."""
+"""The reporting period (last 7 / 30 / 90 days or a custom range), the period of a service's
+feedback panel (last 7 / 30 / 90 days) and the holiday form."""
 
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -68,6 +69,28 @@ def period_form(params) -> PeriodForm:
 
 def _midnight(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(0), zone)
+
+
+SERVICE_PERIODS = PERIODS[:3]  # the service feedback panel has no custom range
+
+
+class ServicePeriodForm(forms.Form):
+    """The period of a service's feedback panel. Its one parameter, ``feedback_period``, rides
+    on the service page's own query string, so it is named apart from the other panels'."""
+
+    feedback_period = forms.ChoiceField(
+        choices=SERVICE_PERIODS,
+        required=False,
+        error_messages={"invalid_choice": "Choose the last 7, 30 or 90 days."},
+    )
+
+    def clean_feedback_period(self) -> str:
+        return self.cleaned_data["feedback_period"] or DEFAULT_PERIOD
+
+    def bounds(self, *, now: datetime) -> tuple[datetime, datetime, str]:
+        """``(start, end, label)`` of the chosen period; call after ``is_valid()``."""
+        period = self.cleaned_data["feedback_period"]
+        return now - timedelta(days=int(period)), now, dict(SERVICE_PERIODS)[period]
 
 
 class HolidayForm(forms.ModelForm):

@@ -1,14 +1,11 @@
 """Panels the reports area adds to team and service pages (see ``portal.panels``)."""
 
-from datetime import timedelta
-
 from django.utils import timezone
 
 from portal.panels import Panel
 from portal.people.selectors import can_manage_team, is_member
 from portal.reports import selectors
-
-SERVICE_DAYS = 30
+from portal.reports.forms import ServicePeriodForm
 
 
 def _may_see(user, team) -> bool:
@@ -26,18 +23,32 @@ def team_panel(request, team) -> Panel | None:
     )
 
 
+def service_feedback_context(*, service, params) -> dict:
+    """What the service feedback panel shows for the period chosen in ``params`` (the last 7,
+    30 or 90 days; 30 when none is chosen). An invalid choice leaves ``noise`` None and the
+    form carries the message. Shared by the service page and the panel's own htmx view."""
+    form = ServicePeriodForm(params)
+    context = {"service": service, "form": form, "noise": None}
+    if form.is_valid():
+        start, end, label = form.bounds(now=timezone.now())
+        context.update(
+            period=form.cleaned_data["feedback_period"],
+            label=label,
+            start=start,
+            end=end,
+            noise=selectors.service_feedback(service=service, start=start, end=end),
+        )
+    return context
+
+
 def service_panel(request, service) -> Panel | None:
     """Operational feedback for the developers who own the service: what it caused over the
-    last 30 days. Visible to the owning team's members and staff."""
+    last 7, 30 or 90 days (``?feedback_period=``). Visible to the owning team's members and
+    staff."""
     if not _may_see(request.user, service.team):
         return None
-    end = timezone.now()
-    start = end - timedelta(days=SERVICE_DAYS)
     return Panel(
-        title=f"Operational feedback (last {SERVICE_DAYS} days)",
+        title="Operational feedback",
         template="reports/_panel_service.html",
-        context={
-            "service": service,
-            "noise": selectors.service_feedback(service=service, start=start, end=end),
-        },
+        context=service_feedback_context(service=service, params=request.GET),
     )

@@ -31,7 +31,7 @@ from oncall import selectors as rota
 from oncall.models import Schedule
 from oncall.swaps.models import SwapOverride
 from portal.catalog.models import Service
-from portal.notifications.models import Kind, Notification
+from portal.notifications.models import Kind, Message, Notification
 from portal.notifications.selectors import unreachable_user_ids
 from portal.people.models import Membership, Profile, Team
 from portal.reports import measures
@@ -633,13 +633,14 @@ def _services_noise(services: list[Service], start: datetime, end: datetime, *, 
 
 
 def service_feedback(*, service: Service, start: datetime, end: datetime) -> ServiceNoise:
-    """What one service caused over ``[start, end)`` and its open action items."""
+    """What one service caused over ``[start, end)`` and its open action items: the same
+    number of queries whatever the period or the service's history."""
     from incidents.postmortems import selectors as pm
 
     noise = _services_noise([service], start, end, detail=True)[service.pk]
     items = pm.service_action_items(service=service)
     noise.open_items = list(items[:10])
-    noise.open_items_count = len(noise.open_items) if len(noise.open_items) < 10 else items.count()
+    noise.open_items_count = items.count()
     return noise
 
 
@@ -675,8 +676,26 @@ def team_for_member_or_403(*, user, slug: str) -> Team:
     return team
 
 
+def service_for_member_or_403(*, user, slug: str) -> Service:
+    """The service if the user belongs to its owning team (or is staff); 404 unknown, 403
+    otherwise."""
+    from django.core.exceptions import PermissionDenied
+
+    from portal.people.selectors import is_member
+
+    service = get_object_or_404(Service.objects.select_related("team"), slug=slug)
+    if not (user.is_staff or is_member(user=user, team=service.team)):
+        raise PermissionDenied("Only the owning team's members can see its feedback.")
+    return service
+
+
+BRIEF_HOUR = 8  # the weekly review goes out from Monday 08:00, each manager's own time
+
+
 def managers_to_brief(*, now: datetime) -> list[tuple[Membership, ZoneInfo]]:
-    """Manager memberships whose local time is Monday 08:00–09:00 at ``now``: one query."""
+    """Manager memberships whose local time at ``now`` is Monday, 08:00 or later: the hour the
+    weekly review is due and the rest of that Monday, when a late tick catches up. One
+    query."""
     due = []
     rows = (
         Membership.objects.filter(role=Membership.Role.MANAGER, user__is_active=True)
@@ -687,6 +706,11 @@ def managers_to_brief(*, now: datetime) -> list[tuple[Membership, ZoneInfo]]:
         profile = _profile(membership.user)
         zone = profile.zone if profile is not None else ZoneInfo("UTC")
         local = now.astimezone(zone)
-        if local.weekday() == 0 and local.hour == 8:
+        if local.weekday() == 0 and local.hour >= BRIEF_HOUR:
             due.append((membership, zone))
     return due
+
+
+def sent_dedup_keys(*, keys) -> set[str]:
+    """Which of these message dedup keys were already sent: one query."""
+    return set(Message.objects.filter(dedup_key__in=list(keys)).values_list("dedup_key", flat=True))

@@ -57,30 +57,37 @@ def _summary(review: selectors.WeeklyReview) -> str:
 
 
 def weekly_reviews_send(*, now: datetime | None = None) -> int:
-    """Send last week's review to every manager whose local time is Monday 08:00–09:00.
-    Idempotent: the dedup key names the team, the ISO week and the manager, so running the
-    hourly tick twice sends nothing twice. Returns how many reviews were due."""
+    """Send last week's review to every manager whose local time is Monday 08:00 or later (up
+    to the end of that Monday) and who has not had it yet. The hourly tick normally sends it
+    between 08:00 and 09:00; if beat was down or late then, the next tick that Monday catches
+    up. At most once per team, ISO week and manager: reviews already sent are skipped before
+    any is built, and the dedup key stops two ticks running at once. Returns how many reviews
+    this call sent."""
     now = now or timezone.now()
-    due = selectors.managers_to_brief(now=now)
-    reviews: dict[tuple, selectors.WeeklyReview] = {}
-    for membership, zone in due:
-        team, user = membership.team, membership.user
+    due = []
+    for membership, zone in selectors.managers_to_brief(now=now):
         year, week = selectors.previous_week(now, zone)
+        key = weekly_key(team=membership.team, year=year, week=week, user=membership.user)
+        due.append((membership, zone, year, week, key))
+    sent = selectors.sent_dedup_keys(keys=[key for *_rest, key in due])
+    due = [row for row in due if row[-1] not in sent]
+    reviews: dict[tuple, selectors.WeeklyReview] = {}
+    for membership, zone, year, week, key in due:
+        team, user = membership.team, membership.user
         cache_key = (team.pk, year, week, str(zone))
         if cache_key not in reviews:
             with timezone.override(zone):
                 reviews[cache_key] = selectors.weekly_review(
                     team=team, year=year, week=week, zone=zone
                 )
-        review = reviews[cache_key]
         notify(
             user=user,
             kind=Kind.REPORT,
-            dedup_key=weekly_key(team=team, year=year, week=week, user=user),
+            dedup_key=key,
             subject=f"Weekly on-call review: {team.name}, week {week} of {year}",
-            body=_summary(review),
+            body=_summary(reviews[cache_key]),
             url=reverse("reports:weekly_review", args=[team.slug, year, week]),
         )
     if due:
-        logger.info("weekly reviews due: %d", len(due))
+        logger.info("weekly reviews sent: %d", len(due))
     return len(due)

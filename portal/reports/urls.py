@@ -14,6 +14,7 @@ urlpatterns = [
         name="weekly_review",
     ),
     path("teams/<slug:slug>/services/", views.service_ranking, name="service_ranking"),
+    path("services/<slug:slug>/feedback/", views.service_feedback, name="service_feedback"),
     path("teams/<slug:slug>/holidays/", views.holidays, name="holidays"),
     path(
         "teams/<slug:slug>/holidays/<int:pk>/delete/",

@@ -1,5 +1,6 @@
 """Pages of the reports area: the team load review (and its CSV exports), the weekly on-call
-review, the team's noisiest services and the team's holiday list.
+review, the team's noisiest services, the team's holiday list and the service feedback panel
+(for its htmx period choice).
 
 Access: the team's members and staff see the reports; only managers and staff see other
 people's rows, the per-person charts and flags, and the compensation export.
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.forms import apply_validation_error
 from portal.people.selectors import can_manage_team, team_for_manager_or_404
-from portal.reports import exports, selectors, services, svg
+from portal.reports import exports, panels, selectors, services, svg
 from portal.reports.forms import HolidayForm, period_form
 
 
@@ -161,6 +162,22 @@ def service_ranking(request, slug):
         return render(request, "reports/service_ranking.html", context, status=400)
     context["ranking"] = selectors.team_service_ranking(team=team, start=start, end=end)
     return render(request, "reports/service_ranking.html", context)
+
+
+@login_required
+@require_GET
+def service_feedback(request, slug):
+    """The service page's feedback panel alone, for another period (``?feedback_period=7``):
+    what its period links swap in with htmx. Without JavaScript the same links reload the
+    service page. An invalid period answers 400 with the message, as the ranking page does."""
+    service = selectors.service_for_member_or_403(user=request.user, slug=slug)
+    context = panels.service_feedback_context(service=service, params=request.GET)
+    return render(
+        request,
+        "reports/_panel_service.html#feedback",
+        {"ctx": context},
+        status=400 if context["noise"] is None else 200,
+    )
 
 
 @login_required

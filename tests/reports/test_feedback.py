@@ -85,17 +85,113 @@ def test_weekly_review_goes_to_managers_on_monday_morning_their_time(story):
     assert "2 incident(s), 3 interruption(s): 2 off-hours, 2 during sleep." in message.body
     assert Notification.objects.filter(message=message).count() == 2  # both of boss's methods
 
-    # The hourly tick running again within the hour sends nothing more.
-    assert services.weekly_reviews_send(now=utc(2024, 4, 1, 7, 59)) == 1
-    assert Message.objects.filter(kind=Kind.REPORT).count() == 1
-    # Not Monday 08:00 for anyone at 09:30 London (04:30 New York).
+    # The hourly tick running again within the hour, or later that Monday, sends nothing more.
+    assert services.weekly_reviews_send(now=utc(2024, 4, 1, 7, 59)) == 0
     assert services.weekly_reviews_send(now=utc(2024, 4, 1, 8, 30)) == 0
+    assert Message.objects.filter(kind=Kind.REPORT).count() == 1
+    # Not yet Monday 08:00 in New York at 09:30 London (04:30 there).
+    assert not Message.objects.filter(user__username="nyboss").exists()
     # New York's manager gets theirs at 08:00 there.
     assert services.weekly_reviews_send(now=utc(2024, 4, 1, 12, 15)) == 1
     assert Message.objects.filter(kind=Kind.REPORT, user__username="nyboss").count() == 1
 
 
-def test_weekly_task_runs_the_service(story):
+def test_weekly_review_catches_up_later_that_monday(story):
+    """Beat was down at 08:00–09:00 London: the 13:00 tick sends the review, once."""
+    monday_1300_london = utc(2024, 4, 1, 12)
+    assert services.weekly_reviews_send(now=monday_1300_london) == 1
+    message = Message.objects.get(kind=Kind.REPORT)
+    assert message.user == story.boss
+    assert message.dedup_key == f"weekly:ops:2024-W13:{story.boss.pk}"
+    assert message.subject == "Weekly on-call review: Ops, week 13 of 2024"
+    # Running twice sends once; so does a tick at the end of that Monday.
+    assert services.weekly_reviews_send(now=monday_1300_london) == 0
+    assert services.weekly_reviews_send(now=utc(2024, 4, 1, 22, 59)) == 0
+    assert Message.objects.filter(kind=Kind.REPORT).count() == 1
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        utc(2024, 3, 31, 12),  # Sunday 13:00 London (BST)
+        utc(2024, 3, 31, 22, 59),  # Sunday 23:59 London
+        utc(2024, 4, 1, 6, 59),  # Monday 07:59 London: not yet
+        utc(2024, 4, 1, 23, 0),  # Tuesday 00:00 London: too late for week 13
+        utc(2024, 4, 3, 7, 30),  # Wednesday 08:30 London
+    ],
+    ids=["sunday", "sunday-late", "monday-early", "tuesday", "wednesday"],
+)
+def test_weekly_review_is_only_sent_from_monday_0800_to_the_end_of_monday(story, now):
+    assert services.weekly_reviews_send(now=now) == 0
+    assert not Message.objects.filter(kind=Kind.REPORT).exists()
+
+
+def test_a_later_tick_does_not_rebuild_a_review_already_sent(story, monkeypatch):
+    assert services.weekly_reviews_send(now=utc(2024, 4, 1, 7, 30)) == 1
+
+    def rebuild(**kwargs):
+        raise AssertionError("the review was already sent")
+
+    monkeypatch.setattr(selectors, "weekly_review", rebuild)
+    for later in (utc(2024, 4, 1, 7, 59), utc(2024, 4, 1, 12), utc(2024, 4, 1, 22)):
+        assert services.weekly_reviews_send(now=later) == 0
+
+
+def test_weekly_review_goes_to_every_manager_of_the_team_once(story):
+    second = factories.MembershipFactory(
+        team=story.team, role="manager", user__username="deputy", user__time_zone="Europe/London"
+    ).user
+    assert services.weekly_reviews_send(now=utc(2024, 4, 1, 9)) == 2
+    assert set(Message.objects.filter(kind=Kind.REPORT).values_list("user", flat=True)) == {
+        story.boss.pk,
+        second.pk,
+    }
+    assert services.weekly_reviews_send(now=utc(2024, 4, 1, 10)) == 0
+
+
+def test_weekly_task_runs_the_service(story, monkeypatch):
+    from django.utils import timezone
+
     from portal.reports.tasks import send_weekly_reviews
 
-    assert send_weekly_reviews.run() >= 0
+    monkeypatch.setattr(timezone, "now", lambda: utc(2024, 4, 1, 7, 30))  # Monday 08:30 London
+    assert send_weekly_reviews.run() == 1
+    message = Message.objects.get(kind=Kind.REPORT)
+    assert (message.user, message.dedup_key) == (
+        story.boss,
+        f"weekly:ops:2024-W13:{story.boss.pk}",
+    )
+    assert message.url.endswith("/reports/teams/ops/weekly/2024/13/")
+    assert send_weekly_reviews.run() == 0
+    assert Message.objects.filter(kind=Kind.REPORT).count() == 1
+
+
+def _postmortems_due(story):
+    """Resolved SEV1/SEV2 incidents of Ops without a postmortem (of week 12, before the story)
+    and the ones that are not due."""
+
+    def resolved(team, severity, day):
+        return factories.IncidentFactory(
+            team=team,
+            severity=severity,
+            status="resolved",
+            triggered_at=utc(2024, 3, day, 10),
+            resolved_at=utc(2024, 3, day, 11),
+        )
+
+    sev2 = resolved(story.team, 2, 19)
+    sev1 = resolved(story.team, 1, 20)
+    factories.PostmortemFactory(incident=resolved(story.team, 1, 21))  # has its postmortem
+    resolved(story.team, 3, 22)  # SEV3: no postmortem needed
+    resolved(story.other_team, 1, 22)  # another team's
+    factories.IncidentFactory(team=story.team, severity=1, triggered_at=utc(2024, 3, 22))  # open
+    return [sev1, sev2]  # most recently resolved first
+
+
+def test_weekly_review_lists_postmortems_due(story):
+    due = _postmortems_due(story)
+    review = selectors.weekly_review(team=story.team, year=2024, week=13, zone=UTC)
+    assert [i.pk for i in review.postmortems_due] == [i.pk for i in due]
+    # And the managers' message says so.
+    assert services.weekly_reviews_send(now=utc(2024, 4, 1, 7, 30)) == 1
+    assert "2 postmortem(s) due." in Message.objects.get(kind=Kind.REPORT).body

@@ -3,12 +3,14 @@ query-count bound that does not grow with the team."""
 
 import csv
 import io
+import re
 from datetime import date, time, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.reports.models import Holiday
 from tests import factories
@@ -104,6 +106,15 @@ def test_bad_custom_range_is_400_with_a_message_by_the_field(client, story):
     response = get(client, story.boss, "load_review", story.team, {"period": "custom"})
     assert response.status_code == 400
     assert "Give the first day of the range." in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["load_review", "service_ranking"])
+def test_bad_period_is_400_with_a_message(client, story, name):
+    response = get(client, story.boss, name, story.team, {"period": "5"})
+    assert response.status_code == 400
+    assert "Select a valid choice. 5 is not one of the available choices." in (
+        response.content.decode()
+    )
 
 
 def test_htmx_request_gets_the_report_partial(client, story):
@@ -222,15 +233,68 @@ def test_weekly_review_query_count_does_not_grow(client, story):
 
 
 # ------------------------------------------------------------------------------ weekly pages
+def section_items(body, section_id, tag="li"):
+    """The text of each ``<li>`` (or ``<tr>``) in the page's ``<section id=…>``, tags
+    stripped and spaces collapsed."""
+    section = re.search(rf'<section[^>]*id="{section_id}"[^>]*>(.*?)</section>', body, re.S)
+    assert section, f"no section {section_id}"
+    items = re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", section.group(1), re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items]
+
+
 def test_weekly_review_page(client, story):
+    from tests.reports.test_feedback import _postmortems_due
+
+    sev1, sev2 = _postmortems_due(story)
     client.force_login(story.boss)
     response = client.get(reverse("reports:weekly_review", args=[story.team.slug, 2024, 13]))
     body = response.content.decode()
     assert response.status_code == 200
     assert "<strong>Bea Bell</strong>: Cannot be reached" in body
     assert "HighLatency" in body and "Tune HighLatency" in body
-    assert "Bea Bell" in body  # handovers
+    # Who handed over to whom, in the viewer's time (boss is in London; BST from Sunday).
+    assert section_items(body, "handovers") == [
+        "Sat 30 Mar 09:00 · Primary : nobody → Ann Archer",
+        "Sat 30 Mar 18:00 · Primary : Ann Archer → Bea Bell",
+        "Sat 30 Mar 22:00 · Primary : Bea Bell → Ann Archer",
+        "Sun 31 Mar 09:00 · Primary : Ann Archer → Raj Rao",
+    ]
+    # Postmortems due (resolved SEV1/2 without one), then the open postmortem of I1.
+    follow_up = section_items(body, "follow-up")
+    assert follow_up[:2] == [
+        f"#{sev1.pk} {sev1.title} resolved Wed 20 Mar, no postmortem yet",
+        f"#{sev2.pk} {sev2.title} resolved Tue 19 Mar, no postmortem yet",
+    ]
+    assert sum("no postmortem yet" in item for item in follow_up) == 2
     assert client.get(reverse("reports:weekly_review", args=["ops", 2024, 54])).status_code == 404
+
+
+def test_weekly_review_page_shows_a_member_only_their_own_row(client, story):
+    url = reverse("reports:weekly_review", args=[story.team.slug, 2024, 13])
+    client.force_login(story.ann)
+    response = client.get(url)
+    body = response.content.decode()
+    assert [p.user for p in response.context["people"]] == [story.ann]
+    rows = section_items(body, "interruptions", tag="tr")
+    assert rows[1:] == ["Ann Archer 2 2 2 19.0 h"]  # Sat 23:00 and Sun 03:30, asleep
+    assert "Interruptions (yours)" in body
+    # Other people's flags are not hers to see (Bea cannot be reached).
+    assert all(name == "Ann Archer" for name, _flag in response.context["flags"])
+    assert "Cannot be reached" not in body
+    # The week's totals are the team's.
+    assert response.context["review"].load.interruptions == 3
+
+
+@pytest.mark.parametrize("who", ["boss", "staff"])
+def test_weekly_review_page_shows_managers_and_staff_everybody(client, story, staff, who):
+    client.force_login(staff if who == "staff" else story.boss)
+    response = client.get(reverse("reports:weekly_review", args=[story.team.slug, 2024, 13]))
+    rows = section_items(response.content.decode(), "interruptions", tag="tr")
+    assert sorted(row.rsplit(" ", 5)[0] for row in rows[1:]) == [
+        "Ann Archer",
+        "Bea Bell",
+        "Raj Rao",
+    ]
 
 
 def test_weekly_latest_redirects_to_last_week(client, story):
@@ -284,3 +348,132 @@ def test_team_page_links_to_the_reports(client, story, outsider):
     client.force_login(outsider)
     body = client.get(story.team.get_absolute_url()).content.decode()
     assert reverse("reports:load_review", args=[story.team.slug]) not in body
+
+
+# ------------------------------------------------------------------- service feedback period
+def feedback_panel(response):
+    return next(p for p in response.context["panels"] if p.title == "Operational feedback")
+
+
+def _recent_api_incidents(story):
+    """Incidents of the API service 3, 20 and 60 days ago (the story itself is long past)."""
+    now = timezone.now()
+    for days in (3, 20, 60):
+        factories.IncidentFactory(
+            team=story.team, triggered_at=now - timedelta(days=days)
+        ).services.set([story.api])
+
+
+@pytest.mark.parametrize(
+    ("params", "days", "incidents"),
+    [({}, 30, 2), ({"feedback_period": "7"}, 7, 1), ({"feedback_period": "90"}, 90, 3)],
+)
+def test_service_feedback_panel_has_a_period_choice(client, story, params, days, incidents):
+    _recent_api_incidents(story)
+    client.force_login(story.ann)
+    response = client.get(story.api.get_absolute_url(), params)
+    assert response.status_code == 200
+    ctx = feedback_panel(response).context
+    assert ctx["end"] - ctx["start"] == timedelta(days=days)
+    assert ctx["noise"].incidents == incidents
+    body = response.content.decode()
+    assert f"Last {days} days:" in body
+    current = re.findall(r'aria-current="true"\s+href="([^"]+)"', body)
+    assert current == [f"/services/api/?feedback_period={days}#service-feedback"]
+    # Each choice is a plain link to the service page and an htmx swap of the panel alone.
+    fragment = reverse("reports:service_feedback", args=["api"])
+    for choice in ("7", "30", "90"):
+        assert f'href="/services/api/?feedback_period={choice}#service-feedback"' in body
+        assert f'hx-get="{fragment}?feedback_period={choice}"' in body
+    assert body.count('hx-target="#service-feedback"') == 3
+
+
+def test_service_feedback_fragment_swaps_the_panel(client, story):
+    _recent_api_incidents(story)
+    client.force_login(story.ann)
+    url = reverse("reports:service_feedback", args=["api"])
+    response = client.get(url, {"feedback_period": "7"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="service-feedback">') and "<html" not in body
+    assert "<dt>Incidents</dt><dd>1</dd>" in body
+    assert "Last 7 days:" in body and "Tune HighLatency" in body
+    # The ranking link keeps the period.
+    assert f"{reverse('reports:service_ranking', args=['ops'])}?period=7" in body
+
+
+def test_service_feedback_fragment_access(client, story, outsider, staff):
+    url = reverse("reports:service_feedback", args=["api"])
+    response = client.get(url)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    client.force_login(outsider)
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("reports:service_feedback", args=["nope"])).status_code == 404
+    client.force_login(staff)
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["5", "custom", "30days", "-7"])
+def test_service_feedback_bad_period_is_refused_with_a_message(client, story, bad):
+    client.force_login(story.ann)
+    # The panel's own view answers 400, as the ranking page does (htmx swaps a 400 in).
+    url = reverse("reports:service_feedback", args=["api"])
+    response = client.get(url, {"feedback_period": bad}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Choose the last 7, 30 or 90 days." in body and "<dt>Alerts</dt>" not in body
+    # On the service page the panel says the same; the rest of the page still renders.
+    response = client.get(story.api.get_absolute_url(), {"feedback_period": bad})
+    body = response.content.decode()
+    assert feedback_panel(response).context["noise"] is None
+    assert "Choose the last 7, 30 or 90 days." in body and "<dt>Alerts</dt>" not in body
+    assert "Depends on" in body
+
+
+def _grow_service(story, n, prefix):
+    """``n`` of everything the API service's feedback reads, all within the last 7 days:
+    incidents, alerts under more names, pages to more people (with profiles), open action items
+    with more owners."""
+    now = timezone.now()
+    for i in range(n):
+        user = factories.MembershipFactory(team=story.team, user__username=f"{prefix}{i}").user
+        user.method = factories.ContactMethodFactory(user=user)
+        incident = factories.IncidentFactory(
+            team=story.team,
+            triggered_at=now - timedelta(hours=i + 1),
+            status="resolved",
+            acknowledged_at=now - timedelta(hours=i + 1) + timedelta(minutes=5),
+            acknowledged_by=user,
+            resolved_at=now - timedelta(hours=i),
+            actionable=bool(i % 2),
+        )
+        incident.services.set([story.api, story.db])
+        for name in (f"Alert{i}", "Shared"):
+            factories.AlertFactory(
+                incident=incident, labels={"alertname": name}, received_at=incident.triggered_at
+            )
+        page(user, incident.triggered_at + timedelta(minutes=1), incident)
+        page(story.ann, incident.triggered_at + timedelta(minutes=2), incident)
+        postmortem = factories.PostmortemFactory(incident=incident)
+        for _ in range(3):
+            factories.ActionItemFactory(postmortem=postmortem, owner=user, service=story.api)
+    Holiday.objects.get_or_create(
+        team=story.team, date=now.date() - timedelta(days=2), defaults={"name": "Recent"}
+    )
+
+
+@pytest.mark.parametrize("params", [{}, {"feedback_period": "7"}, {"feedback_period": "90"}])
+def test_service_feedback_query_count_is_bounded_and_does_not_grow(client, story, params):
+    client.force_login(story.ann)
+    fragment = reverse("reports:service_feedback", args=["api"])
+    service_page = story.api.get_absolute_url()
+    _grow_service(story, 1, "one")
+    small_fragment = _count(client, fragment, params)
+    small_page = _count(client, service_page, params)
+    assert small_fragment <= 15
+    _grow_service(story, 12, "dev")  # with 13 people and 40 open items, more than it lists
+    assert _count(client, fragment, params) == small_fragment
+    assert _count(client, service_page, params) == small_page
+    noise = feedback_panel(client.get(service_page, params)).context["noise"]
+    assert noise.incidents == 13 and noise.open_items_count == 40 and len(noise.open_items) == 10
+    assert noise.alerts == 26 and len(noise.noisiest) == 5
