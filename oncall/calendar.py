@@ -124,7 +124,9 @@ def build(
 
     layer_rows, final, holes = selectors.schedule_calendar(schedule=schedule, start=ws, end=we)
     final_row = Row(name="Final schedule", final=True)
-    notes = swap_selectors.calendar_notes(shifts=final, viewer_id=viewer_id, now=now)
+    notes = swap_selectors.calendar_notes(
+        shifts=final, viewer_id=viewer_id, now=now, window=(ws, we)
+    )
     for shift in final:
         final_row.bars.append(shift_bar(shift, notes.get(shift)))
     for start, end in holes:

@@ -36,6 +36,8 @@ AHEAD_DAYS = 30
 # How far ahead a colleague's shifts are offered for a swap.
 SWAP_CHOICE_DAYS = 60
 HISTORY_LIMIT = 30
+# How far past the calendar's edges a viewer's stretch of duty is followed for "ask for cover".
+STRETCH_REACH = timedelta(days=35)
 
 Span = rules.Span
 _REQUEST_RELATED = (
@@ -652,14 +654,21 @@ class Note:
 
 
 def calendar_notes(
-    *, shifts: list[rota.Shift], viewer_id: int | None = None, now: datetime | None = None
+    *,
+    shifts: list[rota.Shift],
+    viewer_id: int | None = None,
+    now: datetime | None = None,
+    window: Span | None = None,
 ) -> dict[rota.Shift, Note]:
-    """For the calendar's final row: "covered by X for Y" on overrides that realise a request,
-    a flag on shifts whose holder has time off then, and on the viewer's shifts that have not
-    ended a link to ask for cover. Two queries."""
+    """For the calendar's final row (``shifts``, cut to ``window``; default: from the first
+    start to the last end): "covered by X for Y" on overrides that realise a request, a flag on
+    shifts whose holder has time off then, and on the viewer's shifts that have not ended a link
+    to ask for cover of the whole stretch of duty they belong to. Two queries, and three more
+    when one of the viewer's shifts runs into the window's edge."""
     now = now or timezone.now()
     if not shifts:
         return {}
+    window = window or (min(s.start for s in shifts), max(s.end for s in shifts))
     override_ids = [s.source[1] for s in shifts if s.is_override]
     links = {
         link.override_id: link
@@ -671,6 +680,9 @@ def calendar_notes(
         user_ids={s.user_id for s in shifts},
         start=min(s.start for s in shifts),
         end=max(s.end for s in shifts),
+    )
+    stretches = whole_stretches(
+        pieces=[s for s in shifts if s.user_id == viewer_id and s.end > now], window=window
     )
     notes = {}
     for shift in shifts:
@@ -688,12 +700,59 @@ def calendar_notes(
             classes.append("timeoff-clash")
             label += " ⚠"
         url = ""
-        if shift.user_id == viewer_id and shift.end > now:
-            url = ask_url(shift)
+        if shift in stretches:
+            url = ask_url(stretches[shift])
             title += " — click to ask for cover or a swap"
         if label or title:
             notes[shift] = Note(label=label, title=title, classes=" ".join(classes), url=url)
     return notes
+
+
+def whole_stretches(*, pieces: list[rota.Shift], window: Span) -> dict[rota.Shift, rota.Shift]:
+    """Each of one person's final-schedule ``pieces`` (as a calendar of ``window`` shows them:
+    cut at its edges, split where an override or a higher layer hands back to them) mapped to
+    the whole stretch of duty it belongs to, as "My shifts" lists it. A stretch that runs into
+    an edge is followed up to ``STRETCH_REACH`` beyond it (longer ones are cut there). No query
+    unless a piece meets an edge; then three, whatever the numbers."""
+    if not pieces:
+        return {}
+    start, end = window
+    lo, hi = start - STRETCH_REACH, end + STRETCH_REACH
+    user_ids = {p.user_id for p in pieces}
+    found = list(pieces)
+    sides: dict[int, set[Span]] = defaultdict(set)
+    schedules = {}
+    for piece in pieces:
+        if piece.start <= start:
+            sides[piece.schedule_id].add((lo, start))
+        if piece.end >= end:
+            sides[piece.schedule_id].add((end, hi))
+        schedules[piece.schedule_id] = piece.schedule or Schedule(pk=piece.schedule_id)
+    if sides:
+        loaded = rota.load_schedules(
+            schedules=[schedules[pk] for pk in sides], start=lo, end=hi, with_users=False
+        )
+        for pk, spans in sides.items():
+            layers, overrides = loaded.engine_layers(pk), loaded.engine_overrides(pk)
+            for a, b in spans:
+                found += [
+                    loaded.shift(pk, interval, schedules[pk])
+                    for interval in engine.final_schedule(layers, overrides, a, b)
+                    if interval.user in user_ids
+                ]
+    found.sort(key=lambda s: (s.schedule_id, s.user_id, s.start))
+    stretches = rota.merge_stretches(found)
+    return {
+        piece: next(
+            s
+            for s in stretches
+            if s.schedule_id == piece.schedule_id
+            and s.user_id == piece.user_id
+            and s.start <= piece.start
+            and piece.end <= s.end
+        )
+        for piece in pieces
+    }
 
 
 def ask_url(shift: rota.Shift) -> str:

@@ -1,6 +1,6 @@
 """Rota pages: access for every role, the calendar, editing from the page and bad input."""
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.db import connection
@@ -570,3 +570,115 @@ def test_profile_page_shows_reminders_and_feed(client, member):
     assert client.post(reverse("oncall:preferences_token")).status_code == 302
     member.rota_preferences.refresh_from_db()
     assert member.rota_preferences.ical_token != old
+
+
+# --------------------------------------------------------------------------------------------
+# Coverage: the schedule page's "Coverage, next 30 days" card and the team page's badge
+# --------------------------------------------------------------------------------------------
+
+
+def _when(moment) -> str:
+    """A moment as the pages print it (``D j M H:i``, the viewer's zone: UTC here)."""
+    moment = moment.astimezone(UTC)
+    return f"{moment:%a} {moment.day} {moment:%b %H:%M}"
+
+
+def _weekends(start, end):
+    """Saturday 00:00 to Monday 00:00 UTC, cut to ``[start, end)``."""
+    saturday = start.date() - timedelta(days=start.weekday()) + timedelta(days=5)
+    moment = datetime.combine(saturday, time(0), UTC)
+    found = []
+    while moment < end:
+        lo, hi = max(moment, start), min(moment + timedelta(days=2), end)
+        if lo < hi:
+            found.append((lo, hi))
+        moment += timedelta(days=7)
+    return found
+
+
+@pytest.fixture
+def coverage_schedules(team, alice, bob, carol, daily_layer, now):
+    """``Primary`` (the daily rota: somebody on call at every moment) and ``Weekdays``: a
+    Monday-to-Friday layer in UTC, so every weekend is a gap."""
+    weekdays = factories.ScheduleFactory(team=team, name="Weekdays")
+    factories.LayerFactory(
+        schedule=weekdays,
+        shift_unit="days",
+        rotation_start=(now - timedelta(days=30)).date(),
+        handoff_time=time(0),
+        active_days=[0, 1, 2, 3, 4],
+        participants=[alice, bob],
+    )
+    return daily_layer.schedule, weekdays
+
+
+def _card(body: str) -> str:
+    start = body.index('id="coverage"')
+    return body[start : body.index("</section>", start)]
+
+
+def test_schedule_page_lists_the_gaps_of_the_next_30_days(client, member, coverage_schedules):
+    _, weekdays = coverage_schedules
+    client.force_login(member)
+    now = timezone.now()
+    response = client.get(weekdays.get_absolute_url())
+    expected = _weekends(now, now + timedelta(days=30))
+    assert 4 <= len(expected) <= 5
+    assert [lo.date() for lo, _ in response.context["coverage_gaps"]] == [
+        lo.date() for lo, _ in expected
+    ]
+    card = _card(response.content.decode())
+    assert "Coverage, next 30 days" in card
+    assert f"{len(expected)} gaps with nobody on call:" in card
+    assert card.count('class="gap-item"') == len(expected)
+    for lo, hi in expected:
+        if lo != now and hi != now + timedelta(days=30):  # not cut at the window's edges
+            assert f'<li class="gap-item">{_when(lo)} – {_when(hi)}</li>' in card
+    assert "Somebody is on call at every moment" not in card
+
+
+def test_schedule_page_without_gaps_says_covered(client, member, coverage_schedules):
+    primary, _ = coverage_schedules
+    client.force_login(member)
+    response = client.get(primary.get_absolute_url())
+    assert response.context["coverage_gaps"] == []
+    card = _card(response.content.decode())
+    assert "Somebody is on call at every moment of the next 30 days." in card
+    assert "gap" not in card.replace("Coverage", "")
+
+
+def test_schedule_page_counts_one_gap_in_the_singular(client, member, team, alice, now):
+    schedule = factories.ScheduleFactory(team=team, name="Overrides only")
+    hole = (now + timedelta(days=10), now + timedelta(days=11))
+    factories.OverrideFactory(
+        schedule=schedule, user=alice, start=now - timedelta(hours=1), end=hole[0]
+    )
+    factories.OverrideFactory(
+        schedule=schedule, user=alice, start=hole[1], end=now + timedelta(days=31)
+    )
+    client.force_login(member)
+    card = _card(client.get(schedule.get_absolute_url()).content.decode())
+    assert "1 gap with nobody on call:" in card
+    assert f'<li class="gap-item">{_when(hole[0])} – {_when(hole[1])}</li>' in card
+
+
+def test_team_page_shows_a_gap_badge_only_where_there_are_gaps(
+    client, member, team, coverage_schedules
+):
+    primary, weekdays = coverage_schedules
+    client.force_login(member)
+    now = timezone.now()
+    response = client.get(reverse("oncall:team_schedules", args=[team.slug]))
+    body = response.content.decode()
+    assert "Coverage (next 30 days)" in body
+    rows = {
+        name: next(row for row in body.split("<tr")[1:] if f">{name}</a>" in row)
+        for name in ("Primary", "Weekdays")
+    }
+    expected = _weekends(now, now + timedelta(days=30))
+    first = expected[0][0]
+    assert f'<span class="badge danger">{len(expected)} gaps</span>' in rows["Weekdays"]
+    assert f"first {first:%a} {first.day} {first:%b}" in rows["Weekdays"]
+    assert "Covered" not in rows["Weekdays"]
+    assert '<span class="ok">Covered</span>' in rows["Primary"]
+    assert "badge danger" not in rows["Primary"]

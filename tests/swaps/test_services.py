@@ -457,3 +457,143 @@ class TestTimeOff:
                 user=alice, start=now + timedelta(days=1), end=now + timedelta(days=4)
             )
         assert TimeOff.objects.count() == 1
+
+
+class TestAccess:
+    """Who may act on a request: its requester, its target (who takes it), another member of
+    the team, a manager of the team and an outsider. Refused means ``PermissionDenied`` and
+    nothing changed."""
+
+    ROLES = ["requester", "target", "other member", "manager", "outsider"]
+
+    @pytest.fixture
+    def people(self, alice, bob, carol, manager, outsider):
+        return {
+            "requester": alice,
+            "target": bob,
+            "other member": carol,
+            "manager": manager,
+            "outsider": outsider,
+        }
+
+    @pytest.fixture
+    def pending(self, schedule, alice, bob):
+        return ask(schedule, alice, next_shift(schedule, alice), target=bob)
+
+    @pytest.fixture
+    def awaiting(self, team, pending, bob):
+        team.swap_approval_required = True
+        team.save()
+        services.swap_request_accept(request=pending, by=bob)
+        pending.refresh_from_db()
+        assert pending.status == Status.AWAITING_APPROVAL
+        return pending
+
+    @pytest.fixture
+    def accepted(self, pending, bob):
+        services.swap_request_accept(request=pending, by=bob)
+        pending.refresh_from_db()
+        assert pending.status == Status.ACCEPTED
+        return pending
+
+    @staticmethod
+    def unchanged(request, status):
+        before = (SwapEvent.objects.count(), Override.objects.count(), Message.objects.count())
+        return lambda: (
+            SwapRequest.objects.get(pk=request.pk).status == status
+            and (SwapEvent.objects.count(), Override.objects.count(), Message.objects.count())
+            == before
+        )
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_withdraw_a_pending_request(self, people, pending, role):
+        allowed = role in ("requester", "manager")
+        same = self.unchanged(pending, Status.PENDING)
+        if not allowed:
+            with pytest.raises(PermissionDenied):
+                services.swap_request_withdraw(request=pending, by=people[role])
+            assert same()
+            return
+        services.swap_request_withdraw(request=pending, by=people[role])
+        pending.refresh_from_db()
+        assert pending.status == Status.WITHDRAWN
+        assert actions(pending)[-1] == ("withdrawn", people[role].username)
+        assert f"swap:{pending.pk}:withdrawn:{people['target'].pk}" in keys(people["target"])
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_withdraw_a_request_awaiting_approval(self, schedule, people, awaiting, role):
+        """``awaiting_approval → withdrawn``: the requester (or a manager) changes their mind
+        after a colleague accepted but before a manager approved; the taker is told and the
+        rota never changes."""
+        allowed = role in ("requester", "manager")
+        same = self.unchanged(awaiting, Status.AWAITING_APPROVAL)
+        if not allowed:
+            with pytest.raises(PermissionDenied):
+                services.swap_request_withdraw(request=awaiting, by=people[role])
+            assert same()
+            return
+        services.swap_request_withdraw(request=awaiting, by=people[role])
+        awaiting.refresh_from_db()
+        assert awaiting.status == Status.WITHDRAWN
+        assert [a for a, _ in actions(awaiting)] == ["created", "accepted", "withdrawn"]
+        taker = people["target"]
+        assert f"swap:{awaiting.pk}:withdrawn:{taker.pk}" in keys(taker)
+        assert not Override.objects.exists()
+        assert holder(schedule, middle(awaiting)) == "alice"
+        with pytest.raises(ValidationError, match="This request was withdrawn"):
+            services.swap_request_approve(request=awaiting, by=people["manager"])
+        assert not Override.objects.exists()
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_approve(self, schedule, people, awaiting, role):
+        same = self.unchanged(awaiting, Status.AWAITING_APPROVAL)
+        if role != "manager":
+            with pytest.raises(PermissionDenied):
+                services.swap_request_approve(request=awaiting, by=people[role])
+            assert same()
+            return
+        services.swap_request_approve(request=awaiting, by=people[role])
+        awaiting.refresh_from_db()
+        assert awaiting.status == Status.ACCEPTED
+        assert holder(schedule, middle(awaiting)) == "bob"
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_reject(self, schedule, people, awaiting, role):
+        same = self.unchanged(awaiting, Status.AWAITING_APPROVAL)
+        if role != "manager":
+            with pytest.raises(PermissionDenied):
+                services.swap_request_reject(request=awaiting, by=people[role], note="No")
+            assert same()
+            return
+        services.swap_request_reject(request=awaiting, by=people[role], note="No")
+        awaiting.refresh_from_db()
+        assert awaiting.status == Status.REJECTED
+        assert actions(awaiting)[-1] == ("rejected", people["manager"].username)
+        for who in ("requester", "target"):
+            assert f"swap:{awaiting.pk}:rejected:{people[who].pk}" in keys(people[who])
+        assert not Override.objects.exists()
+        assert holder(schedule, middle(awaiting)) == "alice"
+
+    def test_reject_only_while_awaiting_approval(self, people, pending):
+        with pytest.raises(ValidationError, match="Nobody has accepted this request yet"):
+            services.swap_request_reject(request=pending, by=people["manager"])
+        pending.refresh_from_db()
+        assert pending.status == Status.PENDING
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_revert(self, schedule, people, accepted, role):
+        same = self.unchanged(accepted, Status.ACCEPTED)
+        if role in ("other member", "outsider"):
+            with pytest.raises(PermissionDenied):
+                services.swap_request_revert(request=accepted, by=people[role])
+            assert same()
+            return
+        services.swap_request_revert(request=accepted, by=people[role])
+        accepted.refresh_from_db()
+        if role == "manager":  # at once
+            assert accepted.status == Status.REVERTED
+            assert holder(schedule, middle(accepted)) == "alice"
+        else:  # one of the two asks, the other must confirm
+            assert accepted.status == Status.ACCEPTED
+            assert accepted.revert_asked_by == people[role]
+            assert holder(schedule, middle(accepted)) == "bob"

@@ -103,11 +103,20 @@ class TestAccess:
         request.refresh_from_db()
         assert request.taker == carol
 
-    @pytest.mark.parametrize("who, status", [("bob", 403), ("carol", 403), ("alice", 200)])
+    @pytest.mark.parametrize(
+        "who, status",
+        [("alice", 200), ("bob", 403), ("carol", 403), ("manager", 200), ("outsider", 403)],
+    )
     def test_withdraw(self, client, named, who, status, request):
         client.force_login(request.getfixturevalue(who))
         response = client.post(reverse("swaps:withdraw", args=[named.pk]), **HTMX)
         assert response.status_code == status
+        named.refresh_from_db()
+        if status == 200:
+            assert b"Withdrawn" in response.content
+            assert named.status == SwapRequest.Status.WITHDRAWN
+        else:
+            assert named.status == SwapRequest.Status.PENDING
 
     def test_approval_by_a_manager_only(self, client, team, schedule, alice, bob, manager):
         team.swap_approval_required = True
@@ -122,6 +131,97 @@ class TestAccess:
         assert response.status_code == 200 and b"Approved" in response.content
         request.refresh_from_db()
         assert request.status == SwapRequest.Status.ACCEPTED
+
+    @pytest.fixture
+    def awaiting(self, team, named, bob):
+        team.swap_approval_required = True
+        team.save()
+        services.swap_request_accept(request=named, by=bob)
+        named.refresh_from_db()
+        assert named.status == SwapRequest.Status.AWAITING_APPROVAL
+        return named
+
+    @pytest.mark.parametrize(
+        "who, status",
+        [("alice", 403), ("bob", 403), ("carol", 403), ("manager", 200), ("outsider", 403)],
+    )
+    def test_approve(self, client, schedule, awaiting, who, status, request):
+        client.force_login(request.getfixturevalue(who))
+        response = client.post(reverse("swaps:approve", args=[awaiting.pk]), **HTMX)
+        assert response.status_code == status
+        awaiting.refresh_from_db()
+        if status == 200:
+            assert awaiting.status == SwapRequest.Status.ACCEPTED
+            assert holder(schedule, awaiting.start + timedelta(hours=1)) == "bob"
+        else:
+            assert awaiting.status == SwapRequest.Status.AWAITING_APPROVAL
+            assert not awaiting.links.exists()
+
+    @pytest.mark.parametrize(
+        "who, status",
+        [("alice", 403), ("bob", 403), ("carol", 403), ("manager", 200), ("outsider", 403)],
+    )
+    def test_reject(self, client, schedule, awaiting, who, status, request):
+        client.force_login(request.getfixturevalue(who))
+        response = client.post(
+            reverse("swaps:reject", args=[awaiting.pk]), {"note": "Bob needs a rest"}, **HTMX
+        )
+        assert response.status_code == status
+        awaiting.refresh_from_db()
+        if status == 200:
+            assert b"Rejected" in response.content and "swapChanged" in response["HX-Trigger"]
+            assert awaiting.status == SwapRequest.Status.REJECTED
+            assert awaiting.events.last().note == "Bob needs a rest"
+        else:
+            assert awaiting.status == SwapRequest.Status.AWAITING_APPROVAL
+        assert holder(schedule, awaiting.start + timedelta(hours=1)) == "alice"
+
+    def test_manager_sees_reject_on_the_request_page(self, client, awaiting, manager, bob):
+        client.force_login(manager)
+        body = client.get(awaiting.get_absolute_url()).content.decode()
+        assert reverse("swaps:reject", args=[awaiting.pk]) in body
+        client.force_login(bob)
+        body = client.get(awaiting.get_absolute_url()).content.decode()
+        assert reverse("swaps:reject", args=[awaiting.pk]) not in body
+
+    def test_reject_without_htmx_redirects_to_the_request(self, client, awaiting, manager):
+        client.force_login(manager)
+        response = client.post(reverse("swaps:reject", args=[awaiting.pk]))
+        assert response.status_code == 302 and response["Location"] == awaiting.get_absolute_url()
+        awaiting.refresh_from_db()
+        assert awaiting.status == SwapRequest.Status.REJECTED
+
+    @pytest.mark.parametrize(
+        "who, status",
+        [("alice", 200), ("bob", 403), ("carol", 403), ("manager", 200), ("outsider", 403)],
+    )
+    def test_withdraw_while_awaiting_approval(
+        self, client, schedule, awaiting, who, status, request
+    ):
+        client.force_login(request.getfixturevalue(who))
+        response = client.post(reverse("swaps:withdraw", args=[awaiting.pk]), **HTMX)
+        assert response.status_code == status
+        awaiting.refresh_from_db()
+        expected = "withdrawn" if status == 200 else "awaiting_approval"
+        assert awaiting.status == expected
+        assert not awaiting.links.exists()
+        assert holder(schedule, awaiting.start + timedelta(hours=1)) == "alice"
+
+    @pytest.mark.parametrize(
+        "who, status",
+        [("alice", 200), ("bob", 200), ("carol", 403), ("manager", 200), ("outsider", 403)],
+    )
+    def test_revert(self, client, schedule, named, bob, who, status, request):
+        services.swap_request_accept(request=named, by=bob)
+        client.force_login(request.getfixturevalue(who))
+        response = client.post(reverse("swaps:revert", args=[named.pk]), **HTMX)
+        assert response.status_code == status
+        named.refresh_from_db()
+        reverted = who == "manager"  # the two people concerned only ask (the other confirms)
+        assert named.status == ("reverted" if reverted else "accepted")
+        assert holder(schedule, named.start + timedelta(hours=1)) == (
+            "alice" if reverted else "bob"
+        )
 
     def test_revert_asked_then_confirmed(self, client, schedule, named, alice, bob):
         services.swap_request_accept(request=named, by=bob)
