@@ -2,12 +2,12 @@
 who is on call, your own shifts and reminder settings, swap and cover requests, time off.
 
 Permissions are the pages': everyone signed in reads schedules and who is on call; a team's
-managers (and staff) create and edit its schedules and layers; members add overrides for
-themselves, managers for anyone in the team; an override is removed by its person, its
-creator or a manager. Swap requests are seen by the schedule's team and answered as the swap
-service allows (it raises PermissionDenied or ValidationError itself). Writes go through
-:mod:`oncall.services` and :mod:`oncall.swaps.services`, reads through the selectors, access
-checks through :mod:`portal.people.selectors`.
+managers (and staff) create, edit and delete its schedules and edit its layers; members add
+overrides for themselves, managers for anyone in the team; an override is edited or removed
+by its person, its creator or a manager. Swap requests are seen by the schedule's team and
+answered as the swap service allows (it raises PermissionDenied or ValidationError itself).
+Writes go through :mod:`oncall.services` and :mod:`oncall.swaps.services`, reads through the
+selectors, access checks through :mod:`portal.people.selectors`.
 """
 
 from datetime import time, timedelta
@@ -245,6 +245,15 @@ class ScheduleViewSet(ApiViewSet):
     def partial_update(self, request, pk=None):
         return self.update(request, pk=pk, partial=True)
 
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        """Delete a schedule nobody has been on call on yet (one made by mistake). A schedule
+        with on-call history stays (400), since reports and pay rely on it: remove its layers
+        to stop it from now on. One an escalation policy pages is refused too (400)."""
+        schedule = _schedule_for_manager(request.user, pk)
+        services.schedule_delete(schedule=schedule)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @extend_schema(parameters=[WindowSerializer], responses=ShiftSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
     def shifts(self, request, pk=None):
@@ -408,10 +417,31 @@ class OverrideCreateSerializer(serializers.Serializer):
         return data
 
 
+class OverrideUpdateSerializer(serializers.Serializer):
+    user = UsernameField(
+        required=False,
+        help_text="Who is on call (default: unchanged). Members may name only themselves.",
+    )
+    start = BoundedDateTimeField()
+    end = BoundedDateTimeField()
+    reason = serializers.CharField(max_length=300)
+
+    def validate(self, data):
+        if "start" in data and "end" in data and data["end"] <= data["start"]:
+            raise serializers.ValidationError({"end": "The override must end after it starts."})
+        return data
+
+
+def _override_out(pk: int) -> Override:
+    return Override.objects.select_related("user__profile", "created_by__profile").get(pk=pk)
+
+
 class OverrideViewSet(ApiViewSet):
     """A schedule's overrides that have not ended. Members put themselves on call; managers
-    put anyone in the team on call. Removing a running override ends it now; removing one
-    that has not started cancels it."""
+    put anyone in the team on call. An override is edited or removed by its person, its
+    creator or a manager. Edits never change the past: a running override keeps its person
+    and start (its end and reason may change), a finished one stays as it was. Removing a
+    running override ends it now; removing one that has not started cancels it."""
 
     serializer_class = OverrideSerializer
     lookup_value_regex = r"\d+"
@@ -449,18 +479,46 @@ class OverrideViewSet(ApiViewSet):
                 }
             )
         override = services.override_create(schedule=schedule, user=person, by=request.user, **data)
-        override = Override.objects.select_related("user__profile", "created_by__profile").get(
-            pk=override.pk
+        return Response(
+            OverrideSerializer(_override_out(override.pk)).data, status=status.HTTP_201_CREATED
         )
-        return Response(OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+    def _own_or_managed(self, schedule_pk, pk, verb: str) -> tuple[Override, bool]:
+        """The override, if the user may change it (its person, its creator, or a manager),
+        and whether the user manages the team."""
+        schedule = _schedule_for_member(self.request.user, schedule_pk)
+        override = get_object_or_404(Override, pk=pk, schedule=schedule)
+        manager = can_manage_team(user=self.request.user, team=schedule.team)
+        mine = self.request.user.pk in (override.user_id, override.created_by_id)
+        if not (mine or manager):
+            raise PermissionDenied(f"Only managers can {verb} other people's overrides.")
+        return override, manager
+
+    @extend_schema(request=OverrideUpdateSerializer, responses=OverrideSerializer)
+    def update(self, request, schedule_pk=None, pk=None, partial=False):
+        """Change an override's person, times or reason, as the rules for adding one allow;
+        a running override keeps its person and start, and a finished one cannot change."""
+        override, manager = self._own_or_managed(schedule_pk, pk, "edit")
+        data = self.body(OverrideUpdateSerializer, partial=partial)
+        person = data.pop("user", None) or override.user
+        if person.pk not in (override.user_id, request.user.pk) and not manager:
+            raise serializers.ValidationError(
+                {
+                    "user": "You can put only yourself on call: ask a manager to put someone "
+                    "else on call."
+                }
+            )
+        current = {"start": override.start, "end": override.end, "reason": override.reason}
+        services.override_update(override=override, user=person, **{**current, **data})
+        return Response(OverrideSerializer(_override_out(override.pk)).data)
+
+    @extend_schema(request=OverrideUpdateSerializer, responses=OverrideSerializer)
+    def partial_update(self, request, schedule_pk=None, pk=None):
+        return self.update(request, schedule_pk=schedule_pk, pk=pk, partial=True)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, schedule_pk=None, pk=None):
-        schedule = _schedule_for_member(request.user, schedule_pk)
-        override = get_object_or_404(Override, pk=pk, schedule=schedule)
-        mine = request.user.pk in (override.user_id, override.created_by_id)
-        if not (mine or can_manage_team(user=request.user, team=schedule.team)):
-            raise PermissionDenied("Only managers can remove other people's overrides.")
+        override, _ = self._own_or_managed(schedule_pk, pk, "remove")
         services.override_remove(override=override)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -550,21 +608,25 @@ class RotaPreferencesSerializer(serializers.Serializer):
     feed_url = serializers.URLField(read_only=True, help_text="Your personal iCal feed.")
 
 
+def _rota_preferences_out(request, prefs) -> Response:
+    return Response(
+        RotaPreferencesSerializer(
+            {
+                "reminder_lead_minutes": prefs.reminder_lead_minutes,
+                "day_before": prefs.day_before,
+                "feed_url": request.build_absolute_uri(
+                    reverse("oncall:feed", args=[prefs.ical_token])
+                ),
+            }
+        ).data
+    )
+
+
 class RotaPreferencesView(ApiView):
     """Your shift-reminder settings and personal calendar feed."""
 
     def _out(self, request, prefs) -> Response:
-        return Response(
-            RotaPreferencesSerializer(
-                {
-                    "reminder_lead_minutes": prefs.reminder_lead_minutes,
-                    "day_before": prefs.day_before,
-                    "feed_url": request.build_absolute_uri(
-                        reverse("oncall:feed", args=[prefs.ical_token])
-                    ),
-                }
-            ).data
-        )
+        return _rota_preferences_out(request, prefs)
 
     @extend_schema(responses=RotaPreferencesSerializer)
     def get(self, request):
@@ -581,6 +643,15 @@ class RotaPreferencesView(ApiView):
             **serializer.validated_data,
         }
         return self._out(request, services.preferences_update(user=request.user, **data))
+
+
+class RotaFeedTokenView(ApiView):
+    """A new address for your personal iCal feed: subscriptions to the old one stop."""
+
+    @extend_schema(request=None, responses=RotaPreferencesSerializer)
+    def post(self, request):
+        prefs = services.preferences_token_regenerate(user=request.user)
+        return _rota_preferences_out(request, prefs)
 
 
 # ------------------------------------------------------------------- swap and cover requests

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -133,6 +133,58 @@ def schedule_token_regenerate(*, schedule: Schedule) -> Schedule:
     schedule.ical_token = new_token()
     schedule.save(update_fields=["ical_token"])
     return schedule
+
+
+# Within any fortnight of a rotation with participants somebody is on call (active windows
+# repeat weekly), so looking this far into a layer version's past is enough to find its first
+# shift.
+_FIRST_SHIFT_HORIZON = timedelta(days=15)
+
+
+def _has_oncall_history(*, schedule: Schedule, now: datetime) -> bool:
+    """Whether anybody has been on call on the schedule before ``now``: an override that has
+    started, or a layer version with participants whose rotation was in force before ``now``."""
+    if schedule.overrides.filter(start__lt=now).exists():
+        return True
+    versions = schedule.layers.filter(valid_from__lt=now).prefetch_related("participants")
+    for version in versions:
+        rotation = engine_layer(version)
+        if not rotation.participants:
+            continue
+        first_shift, _ = engine.shift_bounds(rotation, 0)
+        lo = max(rotation.starts_at, first_shift)
+        hi = now if rotation.ends_at is None else min(rotation.ends_at, now)
+        if hi <= lo:
+            continue
+        if engine.layer_shifts(rotation, lo, min(hi, lo + _FIRST_SHIFT_HORIZON)):
+            return True
+    return False
+
+
+@transaction.atomic
+def schedule_delete(*, schedule: Schedule, now: datetime | None = None) -> None:
+    """Delete a schedule that nobody has been on call on yet (one made by mistake), with its
+    layers, overrides and swap requests. A schedule with on-call history stays: reports and
+    pay rely on it (removing its layers stops it from now on). Nor is a schedule deleted while
+    an escalation policy pages it: the step would quietly lose its target."""
+    now = now or timezone.now()
+    schedule = (
+        Schedule.objects.select_for_update(of=("self",)).select_related("team").get(pk=schedule.pk)
+    )
+    policies = sorted(
+        {step.policy.name for step in schedule.escalation_steps.select_related("policy")}
+    )
+    if policies:
+        names = ", ".join(policies)
+        raise ValidationError(
+            f"Escalation policy {names} pages this schedule: take it out of the policy first."
+        )
+    if _has_oncall_history(schedule=schedule, now=now):
+        raise ValidationError(
+            "People have been on call on this schedule, and reports and pay rely on that "
+            "history, so it cannot be deleted. Remove its layers to stop it from now on."
+        )
+    schedule.delete()
 
 
 # --------------------------------------------------------------------------------------------
@@ -403,6 +455,69 @@ def override_create(
         raise ValidationError({"end": "This override would already be over: it must end later."})
     _require_members(team=schedule.team, users=[user], field="user")
     override.save()
+    return override
+
+
+@transaction.atomic
+def override_update(
+    *,
+    override: Override,
+    user,
+    start: datetime,
+    end: datetime,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Override:
+    """Change an override, never its past. One that has not started may change wholly but not
+    move into the past; a running one keeps its person and its start (its end, which must stay
+    later than now, and its reason may change); a finished one is history and stays. The rules
+    of :func:`override_create` apply too: it ends after it starts, and a new person is a member
+    of the team. An override that realises a swap or cover request changes with the request
+    (revert it), not here."""
+    now = now or timezone.now()
+    override = (
+        Override.objects.select_for_update(of=("self",))
+        .select_related("schedule__team")
+        .get(pk=override.pk)
+    )
+    if override.end <= now:
+        raise ValidationError("This override is over: it is part of the history now.")
+    if Override.objects.filter(pk=override.pk, swap_link__isnull=False).exists():
+        raise ValidationError(
+            "This override realises a swap or cover request: revert the request instead."
+        )
+    errors: dict[str, list[str]] = {}
+    if override.start < now:
+        if start != override.start:
+            errors.setdefault("start", []).append(
+                "This override has started: its start is part of the history now."
+            )
+        if user.pk != override.user_id:
+            errors.setdefault("user", []).append(
+                "This override has started: remove it (that ends it now) and add a new one "
+                "for someone else."
+            )
+    elif start < now:
+        errors.setdefault("start", []).append(
+            "An override cannot be moved into the past: start it now or later."
+        )
+    changed_person = user.pk != override.user_id
+    override.user, override.start, override.end, override.reason = user, start, end, reason
+    try:
+        override.full_clean(exclude=["schedule", "user", "created_by"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if end <= now and "end" not in errors:
+        errors["end"] = ["This override would already be over: it must end later."]
+    if changed_person and "user" not in errors:
+        try:
+            _require_members(team=override.schedule.team, users=[user], field="user")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    override.save(update_fields=["user", "start", "end", "reason"])
     return override
 
 

@@ -283,7 +283,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Runwell API",
     "DESCRIPTION": (
-        "Everything a person does in the Runwell portal, for scripts, Terraform and chat bots. "
+        "What a person does in the Runwell portal (postmortems read-only, reports on the pages), "
+        "for scripts, Terraform and chat bots. "
         "Authenticate with a personal token from your profile page: "
         "`Authorization: Token <token>`. Permissions are exactly those of the pages."
     ),

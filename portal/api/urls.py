@@ -19,6 +19,7 @@ from oncall.api import (
     MyShiftsView,
     OnCallView,
     OverrideViewSet,
+    RotaFeedTokenView,
     RotaPreferencesView,
     ScheduleViewSet,
     SwapRequestViewSet,
@@ -27,13 +28,16 @@ from oncall.api import (
 from portal.api.exceptions import api_not_found
 from portal.api.views import ApiTokenViewSet
 from portal.catalog.api import ServiceViewSet
+from portal.notifications.api import ContactMethodViewSet, InboxViewSet, PreferencesView
 from portal.people.api import MemberViewSet, ProfileView, TeamViewSet
+from portal.reports.api import HolidayViewSet
 
 app_name = "api"
 
 router = DefaultRouter()
 router.register("teams", TeamViewSet, basename="team")
 router.register(r"teams/(?P<team_slug>[-\w]+)/members", MemberViewSet, basename="member")
+router.register(r"teams/(?P<team_slug>[-\w]+)/holidays", HolidayViewSet, basename="holiday")
 router.register("services", ServiceViewSet, basename="service")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("schedules", ScheduleViewSet, basename="schedule")
@@ -48,6 +52,8 @@ router.register("escalation-policies", PolicyViewSet, basename="policy")
 router.register(r"escalation-policies/(?P<policy_pk>\d+)/steps", StepViewSet, basename="step")
 router.register("postmortems", PostmortemViewSet, basename="postmortem")
 router.register("action-items", ActionItemViewSet, basename="action-item")
+router.register("contact-methods", ContactMethodViewSet, basename="contact-method")
+router.register("inbox", InboxViewSet, basename="inbox")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -59,6 +65,16 @@ urlpatterns = [
     ),
     path("my-shifts/", MyShiftsView.as_view(), name="my-shifts"),
     path("rota-preferences/", RotaPreferencesView.as_view(), name="rota-preferences"),
+    path(
+        "rota-preferences/regenerate-feed-token/",
+        RotaFeedTokenView.as_view(),
+        name="rota-feed-token",
+    ),
+    path(
+        "notification-preferences/",
+        PreferencesView.as_view(),
+        name="notification-preferences",
+    ),
     path("", include(router.urls)),
     re_path(r"^", api_not_found, name="not_found"),
 ]

@@ -16,6 +16,51 @@ def _soon(hours: int) -> str:
     return (timezone.now() + timedelta(hours=hours)).isoformat()
 
 
+# Objects some cases need beyond the world's. get_or_create: a case's url and body may be
+# built more than once, and each case's writes are rolled back before the next.
+def _spare_schedule(w):
+    """A schedule of the team nobody has been on call on yet: it may be deleted."""
+    from oncall.models import Schedule
+
+    return Schedule.objects.get_or_create(team=w.team, name="Spare")[0]
+
+
+def _managers_override(w):
+    """An upcoming override the manager made for themselves."""
+    from oncall.models import Override
+
+    start = timezone.now() + timedelta(days=3)
+    return Override.objects.get_or_create(
+        schedule=w.schedule,
+        user=w.manager,
+        reason="Manager's own",
+        defaults={"start": start, "end": start + timedelta(hours=8), "created_by": w.manager},
+    )[0]
+
+
+def _holiday(w):
+    from portal.reports.models import Holiday
+
+    return Holiday.objects.get_or_create(team=w.team, date="2025-12-25", name="Christmas")[0]
+
+
+def _members_method(w):
+    """The member's own contact method: nobody else reaches it, not even staff (404)."""
+    from portal.notifications.models import ContactMethod
+
+    return ContactMethod.objects.get_or_create(
+        user=w.member, channel="email", address="member@example.com"
+    )[0]
+
+
+def _members_message(w):
+    from portal.notifications.models import Message
+
+    return Message.objects.get_or_create(
+        dedup_key="permissions:member", defaults={"user": w.member, "kind": "report"}
+    )[0]
+
+
 # (name, method, url(world), body(world), {role: status}); roles not named get `default`.
 def case(name, method, url, body, default, **by_role):
     expected = {"anonymous": 401, **dict.fromkeys(ROLES[1:], default), **by_role}
@@ -25,6 +70,7 @@ def case(name, method, url, body, default, **by_role):
 MANAGERS = {"outsider": 403, "member": 403}  # only the team's managers (and staff)
 MEMBERS = {"outsider": 403}  # the team's members (and staff)
 ANYONE = {}  # anyone signed in
+OWNER = {"outsider": 404, "manager": 404, "staff": 404}  # the member's own data only
 
 WRITES = [
     # People and teams
@@ -173,6 +219,23 @@ WRITES = [
         **MANAGERS,
     ),
     case(
+        "schedule-delete",
+        "delete",
+        lambda w: f"/api/v1/schedules/{_spare_schedule(w).pk}/",
+        lambda w: None,
+        204,
+        **MANAGERS,
+    ),
+    # The world's schedule has on-call history: it stays, for managers too (400).
+    case(
+        "schedule-delete-history",
+        "delete",
+        lambda w: f"/api/v1/schedules/{w.schedule.pk}/",
+        lambda w: None,
+        400,
+        **MANAGERS,
+    ),
+    case(
         "feed-token",
         "post",
         lambda w: f"/api/v1/schedules/{w.schedule.pk}/regenerate-feed-token/",
@@ -206,6 +269,35 @@ WRITES = [
         outsider=403,
         member=400,
     ),
+    # Editing an override: its person or creator, or a manager.
+    case(
+        "override-update-members-own",
+        "patch",
+        lambda w: f"/api/v1/schedules/{w.schedule.pk}/overrides/{w.override.pk}/",
+        lambda w: {"end": _soon(60), "reason": "longer"},
+        200,
+        outsider=403,
+    ),
+    case(
+        "override-update-managers-own",
+        "put",
+        lambda w: f"/api/v1/schedules/{w.schedule.pk}/overrides/{_managers_override(w).pk}/",
+        lambda w: {"start": _soon(30), "end": _soon(40), "reason": "moved"},
+        200,
+        outsider=403,
+        member=403,
+    ),
+    # Handing it to someone else: managers only (members get the page's 400 on "user"); staff
+    # may, but only to a member of the team (the manager is one).
+    case(
+        "override-update-hand-over",
+        "patch",
+        lambda w: f"/api/v1/schedules/{w.schedule.pk}/overrides/{w.override.pk}/",
+        lambda w: {"user": w.manager.username},
+        200,
+        outsider=403,
+        member=400,
+    ),
     case(
         "override-remove-members-own",
         "delete",
@@ -213,6 +305,78 @@ WRITES = [
         lambda w: None,
         204,
         outsider=403,
+    ),
+    # Holidays (the page's: members read, managers change)
+    case(
+        "holiday-create",
+        "post",
+        lambda w: "/api/v1/teams/payments/holidays/",
+        lambda w: {"date": "2025-12-26", "name": "Boxing Day"},
+        201,
+        **MANAGERS,
+    ),
+    case(
+        "holiday-delete",
+        "delete",
+        lambda w: f"/api/v1/teams/payments/holidays/{_holiday(w).pk}/",
+        lambda w: None,
+        204,
+        **MANAGERS,
+    ),
+    # Notifications: everyone manages their own; nobody reaches anyone else's.
+    case(
+        "contact-method-create",
+        "post",
+        lambda w: "/api/v1/contact-methods/",
+        lambda w: {"channel": "email", "address": "new@example.com"},
+        201,
+    ),
+    case(
+        "contact-method-update",
+        "patch",
+        lambda w: f"/api/v1/contact-methods/{_members_method(w).pk}/",
+        lambda w: {"label": "Work"},
+        200,
+        **OWNER,
+    ),
+    case(
+        "contact-method-test",
+        "post",
+        lambda w: f"/api/v1/contact-methods/{_members_method(w).pk}/test/",
+        lambda w: None,
+        202,
+        **OWNER,
+    ),
+    case(
+        "contact-method-delete",
+        "delete",
+        lambda w: f"/api/v1/contact-methods/{_members_method(w).pk}/",
+        lambda w: None,
+        204,
+        **OWNER,
+    ),
+    case(
+        "notification-preferences",
+        "patch",
+        lambda w: "/api/v1/notification-preferences/",
+        lambda w: {"page": []},
+        200,
+    ),
+    case(
+        "inbox-read",
+        "post",
+        lambda w: f"/api/v1/inbox/{_members_message(w).pk}/read/",
+        lambda w: None,
+        200,
+        **OWNER,
+    ),
+    case("inbox-read-all", "post", lambda w: "/api/v1/inbox/read-all/", lambda w: None, 200),
+    case(
+        "rota-feed-token",
+        "post",
+        lambda w: "/api/v1/rota-preferences/regenerate-feed-token/",
+        lambda w: None,
+        200,
     ),
     case(
         "rota-preferences",
@@ -474,6 +638,35 @@ READS = [
     case("swaps", "get", lambda w: "/api/v1/swap-requests/?box=open", None, 200),
     case("swap", "get", lambda w: f"/api/v1/swap-requests/{w.swap.pk}/", None, 200, outsider=403),
     case("time-off", "get", lambda w: "/api/v1/time-off/", None, 200),
+    case("holidays", "get", lambda w: "/api/v1/teams/payments/holidays/", None, 200, **MEMBERS),
+    case(
+        "holiday",
+        "get",
+        lambda w: f"/api/v1/teams/payments/holidays/{_holiday(w).pk}/",
+        None,
+        200,
+        **MEMBERS,
+    ),
+    case("contact-methods", "get", lambda w: "/api/v1/contact-methods/", None, 200),
+    case(
+        "contact-method",
+        "get",
+        lambda w: f"/api/v1/contact-methods/{_members_method(w).pk}/",
+        None,
+        200,
+        **OWNER,
+    ),
+    case("notification-prefs", "get", lambda w: "/api/v1/notification-preferences/", None, 200),
+    case("inbox", "get", lambda w: "/api/v1/inbox/", None, 200),
+    case(
+        "inbox-message",
+        "get",
+        lambda w: f"/api/v1/inbox/{_members_message(w).pk}/",
+        None,
+        200,
+        **OWNER,
+    ),
+    case("unread-count", "get", lambda w: "/api/v1/inbox/unread-count/", None, 200),
     case("postmortems", "get", lambda w: "/api/v1/postmortems/", None, 200),
     case("published", "get", lambda w: f"/api/v1/postmortems/{w.published.pk}/", None, 200),
     case(

@@ -91,7 +91,19 @@ def _known_path_values(world, spare_token) -> dict[str, dict[str, str]]:
     }
 
 
-def _nested_ids(world, path: str) -> dict[str, str]:
+def _own_objects(world, user) -> tuple[dict[str, dict[str, str]], object]:
+    """The fuzzing user's own contact method and inbox message (nobody else's are reachable),
+    by the first segment of the path; and a holiday of the team."""
+    method = factories.ContactMethodFactory(user=user)
+    message = factories.MessageFactory(user=user)
+    holiday = factories.HolidayFactory(team=world.team)
+    known = {"contact-methods": {"id": str(method.pk)}, "inbox": {"id": str(message.pk)}}
+    return known, holiday
+
+
+def _nested_ids(world, path: str, holiday) -> dict[str, str]:
+    if "/holidays/" in path:
+        return {"id": str(holiday.pk)}
     if "/layers/" in path:
         return {"id": str(world.layer.pk)}
     if "/overrides/" in path:
@@ -123,7 +135,8 @@ def _runner(strategy, label: str, headers: dict, seen: Counter):
 def _fuzz(schema, world, user, token) -> Counter:
     """Run every operation; return how many responses each status class got, per operation."""
     spare = factories.ApiTokenFactory(user=user, name="spare")
-    known = _known_path_values(world, spare)
+    own, holiday = _own_objects(world, user)
+    known = {**_known_path_values(world, spare), **own}
     headers = {"Authorization": f"Token {token.raw}"}
     seen: Counter = Counter()
     failures = []
@@ -132,7 +145,7 @@ def _fuzz(schema, world, user, token) -> Counter:
         operation = result.ok()
         path = operation.path
         segment = path.removeprefix("/api/v1/").split("/")[0]
-        real = {**known.get(segment, {}), **_nested_ids(world, path)}
+        real = {**known.get(segment, {}), **_nested_ids(world, path, holiday)}
 
         def with_real_objects(case, real=real):
             if case.path_parameters:
@@ -168,6 +181,9 @@ def test_every_operation_conforms(world, wsgi_app, unthrottled, role):
     assert seen[("GET /api/v1/schedules/{id}/shifts/", 2)] > 0
     assert seen[("GET /api/v1/postmortems/{id}/", 2)] > 0
     assert seen[("GET /api/v1/swap-requests/{id}/", 2)] > 0
+    assert seen[("GET /api/v1/contact-methods/{id}/", 2)] > 0
+    assert seen[("GET /api/v1/inbox/{id}/", 2)] > 0
+    assert seen[("GET /api/v1/teams/{team_slug}/holidays/{id}/", 2)] > 0
     if role == "manager":
         assert seen[("GET /api/v1/escalation-policies/{id}/", 2)] > 0
         assert seen[("PATCH /api/v1/teams/{slug}/", 2)] > 0
