@@ -54,6 +54,14 @@ def _log(message: str) -> None:
     print(message, flush=True)
 
 
+def _analyze(url: str) -> None:
+    """Give the planner statistics of the freshly seeded tables, as autovacuum does in
+    production within a minute of a bulk load; without them (a server with autovacuum off, or
+    pages measured seconds after the seed) PostgreSQL guesses the sizes and the pages measure
+    its guesses, not the queries."""
+    harness.sql(url, "ANALYZE")
+
+
 def _prepare_databases(*, reuse: bool) -> tuple[str, str]:
     small_url, large_url = harness.pg_url(SMALL_DB), harness.pg_url(LARGE_DB)
     seed_env = {"DJANGO_SETTINGS_MODULE": "portal.settings", "CELERY_BROKER_URL": "memory://"}
@@ -65,6 +73,7 @@ def _prepare_databases(*, reuse: bool) -> tuple[str, str]:
             harness.run_django(
                 ["migrate", "--noinput", "-v0"], env={**seed_env, "DATABASE_URL": url}
             )
+            _analyze(url)
         return small_url, large_url
     started = time.monotonic()
     _log(f"Creating {SMALL_DB}: migrate, seed_demo --scale small …")
@@ -79,6 +88,8 @@ def _prepare_databases(*, reuse: bool) -> tuple[str, str]:
         env={**seed_env, "DATABASE_URL": large_url},
         timeout=900,
     )
+    for url in (small_url, large_url):
+        _analyze(url)
     _log(f"Databases ready in {time.monotonic() - started:.0f} s.")
     return small_url, large_url
 
@@ -124,25 +135,29 @@ def _table(results: list[dict]) -> str:
                 )
             lines.append(f"   (ms; goal: same queries, large/small < {r['latency_ratio_goal']})")
         elif name == "alert_ingestion":
+
+            def verdict(ok: bool) -> str:
+                return "met" if ok else "NOT MET"
+
             lines += [
                 f"3. Alert ingestion ({r['server']}, {r['clients']} concurrent clients, "
-                f"{r['requests']} requests) - {goals}",
-                f"   POST /hooks/alertmanager/<token>/  {r['hook_alerts_per_s']:>8.1f} alerts/s",
+                f"{r['requests']} requests; {r['worker']}) - {goals}",
                 f"   bare view, one INSERT               {r['bare_insert_per_s']:>8.1f} requests/s",
-                f"   ratio {r['ratio']} (goal >= {r['ratio_goal']}); verified: {r['verified']} "
-                f"({r['alerts_stored']}/{r['alerts_expected']} alerts, "
-                f"{r['incidents_stored']}/{r['incidents_expected']} incidents, "
-                f"{r['duplicate_alert_rows']} duplicate rows)",
+                f"   POST /hooks/alertmanager/<token>/  {r['hook_alerts_per_s']:>8.1f} alerts/s "
+                f"accepted (202, stored in the inbox)",
+                f"     accept ratio {r['ratio']} of bare (goal >= {r['ratio_goal']}: "
+                f"{verdict(r['accept_meets_goal'])})",
+                "   end to end, first request -> last alert ingested by the worker:",
+                f"   {'':35}{r['end_to_end_alerts_per_s']:>8.1f} alerts/s "
+                f"({r['end_to_end_seconds']:.1f} s for {r['requests']} requests, "
+                f"{r['accept_seconds']:.1f} s of them accepting)",
+                f"     end-to-end ratio {r['end_to_end_ratio']} of bare (goal >= "
+                f"{r['ratio_goal']}: {verdict(r['end_to_end_meets_goal'])})",
+                f"   verified: {r['verified']} ({r['alerts_stored']}/{r['alerts_expected']} "
+                f"alerts, {r['incidents_stored']}/{r['incidents_expected']} incidents, "
+                f"{r['duplicate_alert_rows']} duplicate rows, inbox drained: "
+                f"{r['inbox_drained']})",
             ]
-            if "end_to_end_alerts_per_s" in r:
-                lines += [
-                    f"   end to end, first request -> last alert ingested by the worker "
-                    f"({r['worker']}):",
-                    f"   {'':35}{r['end_to_end_alerts_per_s']:>8.1f} alerts/s "
-                    f"({r['end_to_end_seconds']:.1f} s for {r['requests']} requests, "
-                    f"{r['accept_seconds']:.1f} s of them accepting; "
-                    f"{r['end_to_end_ratio']} of bare)",
-                ]
         elif name == "time_to_page":
             t, lag, d2 = (
                 r["time_to_page"],

@@ -8,14 +8,17 @@ background load hits both alike. A real Celery worker runs beside gunicorn, as i
 production: the webhook stores each payload in the inbox and answers 202, and the worker
 ingests it (``incidents.ingest.inbox_drain``) while the requests go on.
 
-Reported, both honestly:
+Reported, both with a verdict of its own against the same goal (≥ 0.5 of the bare view):
 
-- **accepted**: requests (= alerts, one per body) answered per second by each endpoint, and
-  their ratio (goal ≥ 0.5);
+- **accepted**: requests (= alerts, one per body) answered 202 per second by each endpoint,
+  and their ratio. Since the inbox, the webhook's own work is close to the bare view's (one
+  INSERT), so this ratio says how lean the webhook is, not how fast alerts become incidents;
 - **end to end**: alerts per second from the first request of a round until the worker has
   ingested the last alert of it (the inbox is empty), so what a burst really costs before
-  every incident exists; the next round starts only then, so the worker never runs during a
-  bare round.
+  every incident exists, and the most the system sustains: above it the inbox only grows. The
+  next round starts only then, so the worker never runs during a bare round.
+
+The goal counts as met only if both ratios reach it and the verification passes.
 
 What is measured is ingestion, as before the inbox: the escalation kicks of the incidents
 opened here are parked in a queue no worker reads (``bench.settings``) and dropped, as they
@@ -226,6 +229,8 @@ def run(*, env: dict, log=print) -> dict:
     bare_rate = sum(n for n, _ in rates["bare"]) / sum(t for _, t in rates["bare"])
     e2e_seconds = sum(t for _, t in end_to_end)
     e2e_rate = sum(n for n, _ in end_to_end) / e2e_seconds
+    accept_ok = hook_rate / bare_rate >= RATIO_GOAL
+    e2e_ok = e2e_rate / bare_rate >= RATIO_GOAL
     all_accepted = statuses["hook"] == {202: len(requests)} and statuses["bare"] == {
         202: len(bare_bodies)
     }
@@ -249,8 +254,9 @@ def run(*, env: dict, log=print) -> dict:
         "hook_statuses": {str(k): v for k, v in statuses["hook"].items()},
         "bare_statuses": {str(k): v for k, v in statuses["bare"].items()},
         **verification,
-        "meets_goals": hook_rate / bare_rate >= RATIO_GOAL
-        and verification["verified"]
-        and drained
-        and all_accepted,
+        "accept_meets_goal": accept_ok,
+        "end_to_end_meets_goal": e2e_ok,
+        "meets_goals": (
+            accept_ok and e2e_ok and verification["verified"] and drained and all_accepted
+        ),
     }

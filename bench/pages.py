@@ -1,4 +1,4 @@
-"""Benchmark 2: the main pages on the small and on the large seed.
+"""Benchmark 2: the main pages, the reports and their exports on the small and on the large seed.
 
 Each page is requested in this process through Django's test ``Client`` as the ``demo`` user
 (manager of Payments), against PostgreSQL with ``DEBUG=false`` (cached templates): a few
@@ -8,6 +8,9 @@ seed is loaded on top of the small one, so both runs show the same objects: what
 how much else is in the database (about 1,000 people, 300 services, 200 schedules and a year
 of incidents). Goals: the same query count on both seeds (no query per row), and a
 large/small latency ratio under 1.5 (indexes, not scans).
+
+The reports are among them: the team load review (30 days), last week's weekly review, the
+noisy-services ranking and the two CSV exports (load and on-call hours, 90 days each).
 
 A page that does not exist yet, or answers an error, is reported as "missing" with the reason.
 """
@@ -54,6 +57,17 @@ def _targets() -> list[tuple[str, Callable[[], str]]]:
     def incident() -> str:
         return reverse("incidents:incident_detail", args=[postmortem_obj().incident_id])
 
+    def weekly_review() -> str:
+        from django.utils import timezone
+
+        from portal.reports.selectors import previous_week
+
+        year, week = previous_week(timezone.now(), timezone.get_current_timezone())
+        return reverse("reports:weekly_review", args=["payments", year, week])
+
+    def report(name: str) -> Callable[[], str]:
+        return lambda: reverse(name, args=["payments"]) + "?period=90"
+
     return [
         ("dashboard", lambda: reverse("dashboard")),
         ("schedule calendar", schedule),
@@ -62,6 +76,10 @@ def _targets() -> list[tuple[str, Callable[[], str]]]:
         ("incident page", incident),
         ("postmortem page", lambda: reverse("postmortems:detail", args=[postmortem_obj().pk])),
         ("team load review", lambda: reverse("reports:load_review", args=["payments"])),
+        ("weekly review", weekly_review),
+        ("noisy services 90d", report("reports:service_ranking")),
+        ("load CSV 90d", report("reports:load_csv")),
+        ("on-call hours CSV", report("reports:compensation_csv")),
     ]
 
 
@@ -124,7 +142,9 @@ def measure(*, log=print) -> dict:
                     Router.alias = alias
                     with CaptureQueriesContext(connections[alias or "default"]) as captured:
                         started = time.perf_counter()
-                        clients[seed].get(urls[seed])
+                        response = clients[seed].get(urls[seed])
+                        if response.streaming:  # a streamed export: time all of it
+                            b"".join(response.streaming_content)
                         elapsed = (time.perf_counter() - started) * 1000
                     samples[seed][0].append(elapsed)
                     samples[seed][1].add(len(captured.captured_queries))
