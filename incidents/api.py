@@ -1098,7 +1098,7 @@ class ActionItemViewSet(ApiViewSet):
         if filters.get("team"):
             team = get_object_or_404(Team, slug=filters["team"])
             items = pm_selectors.team_action_items(
-                team=team, include_closed=filters["include_closed"]
+                team=team, include_closed=filters["include_closed"], viewer=request.user
             )
         else:
             items = pm_selectors.action_items_of_owner(

@@ -34,7 +34,7 @@ def dashboard_panel(request, obj) -> Panel | None:
 
 def service_panel(request, service) -> Panel | None:
     today = timezone.localdate()
-    items = selectors.service_action_items(service=service)
+    items = selectors.service_action_items(service=service, viewer=request.user)
     return Panel(
         title="Action items",
         template="postmortems/_panel_service.html",

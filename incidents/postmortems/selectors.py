@@ -370,24 +370,47 @@ def _team_items_q(team: Team) -> Q:
     return Q(postmortem__team=team) | Q(service__team=team)
 
 
-def team_action_items(*, team: Team, include_closed: bool = False) -> QuerySet[ActionItem]:
-    """Items of the team's postmortems and items on the team's services."""
-    qs = _items().filter(_team_items_q(team))
+def items_visible_to(qs: QuerySet[ActionItem], *, user) -> QuerySet[ActionItem]:
+    """The items of ``qs`` that ``user`` may see in a list: items of published postmortems,
+    items they own, items of postmortems their teams write (the postmortem's or the
+    incident's team) and items on their teams' services; staff see all. So a list never
+    shows the titles of an unpublished postmortem's items to people who may not read it
+    (``can_read``); participants from other teams see those items on the postmortem."""
+    if user is None or user.is_staff:
+        return qs
+    if not user.is_authenticated:
+        return qs.none()
+    teams = Membership.objects.filter(user=user).values("team_id")
+    return qs.filter(
+        Q(postmortem__status=Postmortem.Status.PUBLISHED)
+        | Q(owner=user)
+        | Q(postmortem__team_id__in=teams)
+        | Q(postmortem__incident__team_id__in=teams)
+        | Q(service__team_id__in=teams)
+    )
+
+
+def team_action_items(
+    *, team: Team, include_closed: bool = False, viewer=None
+) -> QuerySet[ActionItem]:
+    """Items of the team's postmortems and items on the team's services (those ``viewer``
+    may see, when given)."""
+    qs = items_visible_to(_items().filter(_team_items_q(team)), user=viewer)
     if not include_closed:
         qs = qs.filter(status=ActionItem.Status.OPEN)
     return qs.order_by("status", "due_date", "priority", "pk")
 
 
-def service_action_items(*, service: Service) -> QuerySet[ActionItem]:
-    return (
-        _items()
-        .filter(service=service, status=ActionItem.Status.OPEN)
-        .order_by("due_date", "priority", "pk")
+def service_action_items(*, service: Service, viewer=None) -> QuerySet[ActionItem]:
+    return items_visible_to(
+        _items().filter(service=service, status=ActionItem.Status.OPEN), user=viewer
+    ).order_by("due_date", "priority", "pk")
+
+
+def incident_action_items(*, incident: Incident, viewer=None) -> QuerySet[ActionItem]:
+    return items_visible_to(_items().filter(postmortem__incident=incident), user=viewer).order_by(
+        "status", "due_date", "pk"
     )
-
-
-def incident_action_items(*, incident: Incident) -> QuerySet[ActionItem]:
-    return _items().filter(postmortem__incident=incident).order_by("status", "due_date", "pk")
 
 
 @dataclass

@@ -682,7 +682,7 @@ def team_items(request, slug):
     team = get_object_or_404(Team, slug=slug)
     include_closed = request.GET.get("closed") == "1"
     today = timezone.localdate()
-    qs = selectors.team_action_items(team=team, include_closed=include_closed)
+    qs = selectors.team_action_items(team=team, include_closed=include_closed, viewer=request.user)
     if request.GET.get("overdue") == "1":
         qs = qs.filter(status=ActionItem.Status.OPEN, due_date__lt=today)
     page = Paginator(qs, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -76,12 +76,15 @@ def test_team_items_and_overdue(api, world):
     ActionItem.objects.filter(pk=world.action_item.pk).update(
         due_date=timezone.localdate() - timedelta(days=1)
     )
-    client = api(world.outsider)
+    client = api(world.member)
     team = client.get("/api/v1/action-items/?team=payments").json()["results"]
     assert [i["id"] for i in team] == [world.action_item.pk] and team[0]["overdue"] is True
     overdue = client.get("/api/v1/action-items/?team=payments&overdue=true").json()
     assert overdue["count"] == 1
     assert client.get("/api/v1/action-items/?team=nope").status_code == 404
+    # The item's postmortem is a draft, which an outsider may not read: nor its items.
+    hidden = api(world.outsider).get("/api/v1/action-items/?team=payments").json()
+    assert hidden["count"] == 0
 
 
 def test_items_need_an_editor_of_the_postmortem(api, world):

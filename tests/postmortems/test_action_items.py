@@ -230,3 +230,45 @@ def test_dashboard_team_counts_match_the_team_view(started, team, svc):
     assert [(t, c.open, c.overdue) for t, c in rows] == [(team, 3, 1), (other_team, 1, 1)]
     for t, c in rows:
         assert c == selectors.team_item_counts(team=t, today=today)
+
+
+def test_lists_hide_an_unpublished_postmortems_items_from_people_who_cannot_read_it(
+    client, started, member, outsider, staff, svc, incident
+):
+    """The postmortem itself is closed to outsiders until it is published: so are the titles
+    of its action items on the team's list, the service page, the incident page and the API
+    (an outsider who owns an item still sees that one)."""
+    factories.ActionItemFactory(postmortem=started, service=svc, title="Secret remediation")
+    factories.ActionItemFactory(
+        postmortem=started, service=svc, owner=outsider, title="Outsider's own item"
+    )
+    pages = [
+        reverse("postmortems:team_items", args=[started.team.slug]),
+        svc.get_absolute_url(),
+        f"/incidents/{incident.pk}/",
+        f"/api/v1/action-items/?team={started.team.slug}",
+    ]
+
+    def seen(user) -> list[tuple[bool, bool]]:
+        client.force_login(user)
+        out = []
+        for url in pages:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            body = response.content.decode()
+            out.append(
+                (
+                    "Secret remediation" in body,
+                    "Outsider&#x27;s own item" in body or "Outsider's own item" in body,
+                )
+            )
+        return out
+
+    assert seen(outsider) == [(False, True)] * len(pages)
+    assert seen(member) == [(True, True)] * len(pages)
+    assert seen(staff) == [(True, True)] * len(pages)
+
+    started.status = started.Status.PUBLISHED
+    started.published_at = timezone.now()
+    started.save(update_fields=["status", "published_at"])
+    assert seen(outsider) == [(True, True)] * len(pages)

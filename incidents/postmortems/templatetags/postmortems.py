@@ -42,7 +42,11 @@ def incident_postmortem_box(context, incident):
     request = context.get("request")
     user = getattr(request, "user", None)
     postmortem = selectors.postmortem_of_incident(incident=incident)
-    items = list(selectors.incident_action_items(incident=incident)[:50]) if postmortem else []
+    items = (
+        list(selectors.incident_action_items(incident=incident, viewer=user)[:50])
+        if postmortem
+        else []
+    )
     due_at = None
     if postmortem is None and incident.severity <= 2 and incident.resolved_at:
         days = selectors.settings_for(team=incident.team).postmortem_due_business_days
