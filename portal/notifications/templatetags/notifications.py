@@ -1,9 +1,12 @@
-"""Template tags behind the two includes other pages carry: the nav badge and the profile
-section. They query for themselves, so the pages that include them need not know."""
+"""Template tags behind the two includes other pages carry (the nav badge and the profile
+section; they query for themselves, so the pages that include them need not know), and the
+inbox's way of showing a message."""
 
 from django import template
 
 from portal.notifications import selectors
+from portal.notifications.display import InboxEntry
+from portal.notifications.display import inbox_entry as _inbox_entry
 from portal.notifications.forms import ContactMethodForm
 from portal.notifications.models import Kind
 
@@ -30,3 +33,9 @@ def notifications_profile_section(context):
 @register.inclusion_tag("notifications/_badge.html", takes_context=True)
 def unread_badge(context):
     return {"unread_count": selectors.unread_count(user=context["request"].user)}
+
+
+@register.filter
+def inbox_entry(message) -> InboxEntry:
+    """``{% with entry=message|inbox_entry %}``: the message as the inbox shows it."""
+    return _inbox_entry(message)
