@@ -285,8 +285,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "What a person does in the Runwell portal (postmortems read-only, reports on the pages), "
         "for scripts, Terraform and chat bots. "
-        "Authenticate with a personal token from your profile page: "
-        "`Authorization: Token <token>`. Permissions are exactly those of the pages."
+        "Authenticate with a personal token from "
+        "[your profile page](/profile/#api-tokens-section): `Authorization: Token <token>`. "
+        "Permissions are exactly those of the pages."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -127,6 +127,55 @@ def test_base_page_lets_htmx_swap_400_answers(client, user):
     assert "/static/django_htmx/htmx-2" in html  # served by us, not a CDN
 
 
+@pytest.mark.django_db
+def test_footer_names_the_viewers_time_zone(client, user):
+    """Not an abbreviation of today's offset ("GMT"), which is wrong for summer dates."""
+    user.profile.time_zone = "Europe/London"
+    user.profile.save(update_fields=["time_zone"])
+    client.force_login(user)
+    html = client.get(reverse("dashboard")).content.decode()
+    assert "times shown in Europe/London" in html
+
+
+# --- error pages ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_forbidden_page_is_styled_and_says_why(client, settings, member, service):
+    settings.DEBUG = False  # Django shows 403.html only when DEBUG is off
+    client.force_login(member)
+    response = client.get(reverse("catalog:service_edit", args=[service.slug]))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "/static/css/runwell.css" in html and 'name="viewport"' in html
+    assert "You cannot open this page" in html
+    assert "Only the owning team&#x27;s managers can change this service." in html
+    assert 'href="/"' in html  # a way back
+
+
+@pytest.mark.django_db
+def test_unknown_page_is_a_styled_404(client, settings, user):
+    settings.DEBUG = False
+    client.force_login(user)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "/static/css/runwell.css" in html and 'aria-label="Main"' in html
+    assert "There is no such page" in html and "<code>/no-such-page/</code>" in html
+
+
+def test_server_error_page_needs_no_request_context_or_database(rf, settings):
+    """Django renders 500.html with an empty context; it must not touch the database."""
+    from django.views.defaults import server_error
+
+    settings.DEBUG = False
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "/static/css/runwell.css" in html and "Something went wrong" in html
+    assert 'href="/"' in html
+
+
 # --- seed_demo ------------------------------------------------------------------------------
 
 

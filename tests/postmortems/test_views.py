@@ -104,6 +104,27 @@ def test_editor_page_renders_with_bounded_queries(
         assert client.get(started.get_absolute_url()).status_code == 200
 
 
+def test_editor_names_the_time_zone_of_its_times(client, started, commander):
+    commander.profile.time_zone = "Asia/Kolkata"
+    commander.profile.save(update_fields=["time_zone"])
+    client.force_login(commander)
+    body = client.get(reverse("postmortems:edit", args=[started.pk])).content.decode()
+    header = body[
+        body.index('id="header-form"') : body.index("</form>", body.index('id="header-form"'))
+    ]
+    for label in ("Started", "Acknowledged", "Resolved"):
+        assert f'{label} <small class="muted zone">(Asia/Kolkata)</small></label>' in header
+    assert "Times are in Asia/Kolkata, your time zone" in header
+    assert "Title <small" not in header  # only the times carry a zone
+    # Each timeline entry's time field, and the field of a new entry, say so too.
+    entries = started.timeline.count()
+    assert body.count('aria-label="When (Asia/Kolkata)"') == entries > 0
+    assert 'When <small class="muted zone">(Asia/Kolkata)</small>' in body
+    entry = started.timeline.first()
+    url = reverse("postmortems:entry_save", args=[started.pk, entry.pk])
+    assert 'aria-label="When (Asia/Kolkata)"' in client.get(url, **HX).content.decode()
+
+
 def test_timeline_editing_through_the_page(client, started, commander):
     client.force_login(commander)
     add = reverse("postmortems:entry_add", args=[started.pk])

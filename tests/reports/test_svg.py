@@ -1,7 +1,7 @@
 """The server-side charts are well-formed SVG, escape what people typed and draw the data."""
 
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, timedelta
 
 from portal.reports import svg
 
@@ -43,3 +43,24 @@ def test_heatmap_has_a_cell_per_hour_and_weekday():
     busy = cells[6 * 24 + 3]
     assert busy.find(f"{NS}title").text == "Sun 03:00–03:59: 5 pages"
     assert busy.get("fill-opacity") == "1.00"
+
+
+def test_charts_are_narrow_drawings_with_big_labels_so_a_phone_can_read_them():
+    """Shrunk into a 320 px column, labels of 14 units in a 400-unit drawing are 11 px."""
+    grid = [[0] * 24 for _ in range(7)]
+    days = [(date(2024, 4, 1) + timedelta(days=n), n % 3) for n in range(31)]
+    for chart in (svg.hours_chart([("Ann", 1, 2, 3)]), svg.daily_chart(days), svg.heatmap(grid)):
+        root = parse(chart)
+        width = float(root.get("viewBox").split()[2])
+        sizes = {float(t.get("font-size")) for t in root.iter(f"{NS}text")}
+        assert width <= 400 and min(sizes) * 320 / width >= 11
+
+
+def test_daily_chart_labels_neither_crowd_nor_spill():
+    days = [(date(2024, 4, 1) + timedelta(days=n), 1) for n in range(31)]
+    root = parse(svg.daily_chart(days))
+    width = float(root.get("viewBox").split()[2])
+    xs = [float(t.get("x")) for t in root.iter(f"{NS}text") if t.get("text-anchor") == "middle"]
+    assert len(xs) >= 4
+    assert all(b - a >= 6 * svg.CHAR_W for a, b in zip(xs, xs[1:], strict=False))
+    assert max(xs) + 3 * svg.CHAR_W <= width
