@@ -18,6 +18,10 @@ DEFAULT_VIEW = "week"
 
 @dataclass
 class Bar:
+    """One shift (or gap) on a row. The template shows ``label`` on wide bars, ``first`` on
+    middling ones and ``initials`` on narrow ones; ``title`` carries everything, on hover and
+    for screen readers, and ``start`` / ``end`` feed the list under the calendar."""
+
     left: str
     width: str
     label: str
@@ -25,6 +29,21 @@ class Bar:
     classes: str = ""
     style: str = ""
     url: str = ""
+    first: str = ""
+    initials: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @property
+    def flags(self) -> list[str]:
+        """What the bar's outline and pattern say, in words (for the list)."""
+        names = {
+            "override": "override",
+            "swap-covered": "covered by a swap",
+            "timeoff-clash": "during time off",
+        }
+        classes = self.classes.split()
+        return [text for cls, text in names.items() if cls in classes]
 
 
 @dataclass
@@ -81,6 +100,15 @@ def _hue(user_id: int) -> int:
     return (user_id * 137) % 360
 
 
+def short_names(name: str) -> tuple[str, str]:
+    """``("Alice", "AM")`` for "Alice Martin": the first name and up to two initials."""
+    words = name.split()
+    if not words:
+        return "", ""
+    initials = "".join(w[0] for w in (words[:1] + words[1:][-1:])).upper()
+    return words[0], initials
+
+
 def build(
     *, schedule: Schedule, view: str, start_day: date, zone: ZoneInfo, viewer_id: int, now
 ) -> Calendar:
@@ -112,6 +140,8 @@ def build(
         classes = "bar" + (" mine" if mine else "") + (" override" if shift.is_override else "")
         note = " (override)" if shift.is_override else ""
         extra = extra or swap_selectors.Note()  # swaps: "covered by X for Y", time off, ask
+        first, initials = short_names(shift.user_name)
+        flag = " ⚠" if extra.label.endswith("⚠") else ""
         return Bar(
             left=left,
             width=width,
@@ -120,6 +150,10 @@ def build(
             classes=f"{classes} {extra.classes}".strip(),
             style=f"--hue: {_hue(shift.user_id)}",
             url=extra.url,
+            first=first + flag,
+            initials=initials + flag,
+            start=shift.start,
+            end=shift.end,
         )
 
     layer_rows, final, holes = selectors.schedule_calendar(schedule=schedule, start=ws, end=we)
@@ -138,6 +172,10 @@ def build(
                 label="Nobody",
                 title=f"Nobody on call: {when(start, end)}",
                 classes="bar gap",
+                first="Nobody",
+                initials="!",
+                start=start,
+                end=end,
             )
         )
     final_row.bars.sort(key=lambda b: float(b.left))

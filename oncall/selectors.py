@@ -379,6 +379,68 @@ def merge_stretches(shifts: list[Shift]) -> list[Shift]:
     return merged
 
 
+# "My shifts" loads this much either side of its window, so a stretch that began before now or
+# runs past the window shows its real start and end.
+MY_SHIFTS_MARGIN = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """One stretch of a person's duty on one schedule that overlaps a window, whole as far as
+    the margin loaded around the window shows it.
+
+    ``began_before`` / ``continues``: the stretch reaches the edge of what was loaded, so it
+    really starts earlier / ends later than ``start`` / ``end`` say. ``window_hours`` counts
+    only the part inside the window."""
+
+    shift: Shift
+    began_before: bool
+    continues: bool
+    window_hours: float
+
+    @property
+    def schedule(self) -> Schedule | None:
+        return self.shift.schedule
+
+    @property
+    def schedule_id(self) -> int:
+        return self.shift.schedule_id
+
+    @property
+    def start(self) -> datetime:
+        return self.shift.start
+
+    @property
+    def end(self) -> datetime:
+        return self.shift.end
+
+    @property
+    def hours(self) -> float:
+        return self.shift.hours
+
+
+def my_stretches(
+    *, user, start: datetime, end: datetime, margin: timedelta = MY_SHIFTS_MARGIN
+) -> list[Stretch]:
+    """The user's stretches of duty overlapping ``[start, end)``, by start time, with their
+    real start and end (looked for up to ``margin`` either side of the window)."""
+    lo, hi = start - margin, end + margin
+    shifts = user_shifts(user=user, start=lo, end=hi)
+    merged = merge_stretches(sorted(shifts, key=lambda s: (s.schedule_id, s.start)))
+    stretches = [
+        Stretch(
+            shift=s,
+            began_before=s.start <= lo,
+            continues=s.end >= hi,
+            window_hours=(min(s.end, end) - max(s.start, start)).total_seconds() / 3600,
+        )
+        for s in merged
+        if s.start < end and s.end > start
+    ]
+    stretches.sort(key=lambda s: (s.start, s.schedule_id))
+    return stretches
+
+
 # --------------------------------------------------------------------------------------------
 # Coverage
 # --------------------------------------------------------------------------------------------

@@ -502,19 +502,21 @@ def my_shifts(request):
     if days not in MY_SHIFT_DAYS:
         days = 30
     now = timezone.now()
-    shifts = selectors.user_shifts(user=request.user, start=now, end=now + timedelta(days=days))
-    stretches = selectors.merge_stretches(sorted(shifts, key=lambda s: (s.schedule_id, s.start)))
-    stretches.sort(key=lambda s: (s.start, s.schedule_id))
+    horizon = now + timedelta(days=days)
+    stretches = selectors.my_stretches(user=request.user, start=now, end=horizon)
     per_schedule: dict[int, dict] = {}
-    for shift in shifts:
-        entry = per_schedule.setdefault(shift.schedule_id, {"schedule": shift.schedule, "hours": 0})
-        entry["hours"] += shift.hours
+    for stretch in stretches:
+        entry = per_schedule.setdefault(
+            stretch.schedule_id, {"schedule": stretch.schedule, "hours": 0}
+        )
+        entry["hours"] += stretch.window_hours
     context = {
         "stretches": stretches,
         "now": now,
+        "horizon": horizon,
         "days": days,
         "day_choices": MY_SHIFT_DAYS,
-        "total_hours": sum(s.hours for s in shifts),
+        "total_hours": sum(s.window_hours for s in stretches),
         "per_schedule": sorted(per_schedule.values(), key=lambda e: e["schedule"].name),
     }
     return render(request, "oncall/my_shifts.html", context)

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from oncall import calendar
 from oncall.models import Layer, LayerParticipant, Override, Schedule
 from tests import factories
 
@@ -430,6 +431,34 @@ def test_calendar_shows_layers_final_gaps_and_my_shifts(client, manager, london_
     assert body.count('class="cal-day') == 7
 
 
+def test_calendar_names_each_shift_without_hover(client, manager, member, london_rota):
+    client.force_login(manager)
+    body = client.get(london_rota.get_absolute_url() + "?view=month").content.decode()
+    days = body.count('class="cal-day')
+    assert body.count('class="cal-wd"') == days  # weekday initials over the day numbers
+    # Every bar carries its full name, first name and initials, and its title for screen
+    # readers; the list under the calendar names every shift with its times.
+    name = manager.profile.name
+    first, initials = calendar.short_names(name)
+    assert f'<span class="bar-first" aria-hidden="true">{first}</span>' in body
+    assert f'<span class="bar-initials" aria-hidden="true">{initials}</span>' in body
+    assert '<span class="cal-sr">' in body
+    listing = body.split('class="cal-list"')[1]
+    assert name in listing and member.profile.name in listing and "Nobody on call" in listing
+    # The legend explains every mark a bar can carry.
+    legend = body.split('class="muted cal-legend"')[1].split("</p>")[0]
+    for mark in ("you", "nobody on call", "override", "covered by a swap", "during time off"):
+        assert mark in legend
+
+
+@pytest.mark.parametrize(
+    "name, short",
+    [("Alice Martin", ("Alice", "AM")), ("Ana de la Cruz", ("Ana", "AC")), ("bob", ("bob", "B"))],
+)
+def test_calendar_short_names(name, short):
+    assert calendar.short_names(name) == short
+
+
 @pytest.mark.parametrize("view,days", [("week", 7), ("2weeks", 14), ("month", None)])
 def test_calendar_views_and_htmx_paging(client, manager, london_rota, view, days):
     client.force_login(manager)
@@ -545,6 +574,45 @@ def test_my_shifts_lists_upcoming_shifts_with_totals(client, team, manager, memb
     client.force_login(member)
     body = client.get(reverse("oncall:my_shifts")).content.decode()
     assert "Support" in body and "5.0 hours" in body and "1 shift" in body
+
+
+def test_my_shifts_shows_the_real_start_of_a_shift_already_running(client, team, member, now):
+    schedule = factories.ScheduleFactory(team=team, name="Support")
+    start = now - timedelta(hours=5)
+    factories.OverrideFactory(
+        schedule=schedule, user=member, start=start, end=now + timedelta(hours=3)
+    )
+    client.force_login(member)
+    body = client.get(reverse("oncall:my_shifts")).content.decode()
+    assert "on call now" in body
+    assert "started</small> <time datetime=" in body and _when(start) in body
+    assert _when(now) not in body  # not cut at the window's start
+    # The whole shift's hours, though only about 3 of them fall in the window.
+    assert '<td data-label="Hours">8.0</td>' in body
+
+
+def test_my_shifts_shows_the_real_end_of_a_shift_crossing_the_horizon(client, team, member, now):
+    schedule = factories.ScheduleFactory(team=team, name="Support")
+    start, end = now + timedelta(days=29), now + timedelta(days=31)
+    factories.OverrideFactory(schedule=schedule, user=member, start=start, end=end)
+    client.force_login(member)
+    body = client.get(reverse("oncall:my_shifts") + "?days=30").content.decode()
+    assert _when(start) in body and _when(end) in body
+    assert "continues after" not in body
+
+
+def test_my_shifts_marks_a_shift_running_past_what_it_loads(client, team, member, now):
+    schedule = factories.ScheduleFactory(team=team, name="Support")
+    factories.OverrideFactory(
+        schedule=schedule,
+        user=member,
+        start=now - timedelta(days=40),
+        end=now + timedelta(days=100),
+    )
+    client.force_login(member)
+    body = client.get(reverse("oncall:my_shifts") + "?days=7").content.decode()
+    assert "started before</small>" in body and "continues after</small>" in body
+    assert "168.0 hours" in body  # the totals count the 7 days only
 
 
 def test_preferences_save_and_refuse_bad_input(client, member):

@@ -243,6 +243,56 @@ class TestAccess:
         assert b"This request was withdrawn" in response.content
 
 
+class TestLabels:
+    """Whom a request is for, and which buttons a viewer has only because they manage the team."""
+
+    def buttons(self, client, user, swap):
+        client.force_login(user)
+        body = client.get(swap.get_absolute_url()).content.decode()
+        return body.split('class="swap-actions"')[1].split("</div>\n</div>")[0]
+
+    def test_withdraw_says_when_it_is_a_managers(self, client, named, alice, bob, manager):
+        assert "Withdraw (as manager)" in self.buttons(client, manager, named)
+        mine = self.buttons(client, alice, named)
+        assert ">Withdraw</button>" in mine and "as manager" not in mine
+        theirs = self.buttons(client, bob, named)
+        assert "Accept" in theirs and "Decline" in theirs and "Withdraw" not in theirs
+        assert "Waiting for your answer" in theirs
+
+    def test_a_member_who_also_manages_sees_which_buttons_come_from_that(
+        self, client, team, schedule, named, bob
+    ):
+        team.memberships.filter(user=bob).update(role="manager")
+        buttons = self.buttons(client, bob, named)
+        assert ">Accept</button>" in buttons and ">Decline</button>" in buttons
+        assert "Withdraw (as manager)" in buttons
+
+    def test_revert_says_when_it_is_a_managers(self, client, named, alice, bob, manager):
+        services.swap_request_accept(request=named, by=bob)
+        assert "Revert (as manager)" in self.buttons(client, manager, named)
+        mine = self.buttons(client, alice, named)
+        assert "Ask to revert" in mine and "as manager" not in mine
+
+    def test_htmx_answer_keeps_the_labels(self, client, named, manager):
+        client.force_login(manager)
+        response = client.post(
+            reverse("swaps:approve", args=[named.pk]), **HTMX
+        )  # not awaiting approval: a 400 with the buttons re-drawn
+        assert response.status_code == 400
+        assert "Withdraw (as manager)" in response.content.decode()
+
+    def test_dashboard_says_whom_a_request_is_for(self, client, schedule, named, alice, bob):
+        client.force_login(bob)
+        body = client.get("/").content.decode()
+        assert '<span class="swap-to">→ <strong>you</strong></span>' in body
+
+    def test_team_panel_names_the_colleague_asked(self, client, team, named, manager, bob):
+        client.force_login(manager)
+        body = client.get(reverse("people:team_detail", args=[team.slug])).content.decode()
+        assert f'<span class="swap-to">→ {bob.profile.name}</span>' in body
+        assert "Withdraw (as manager)" in body
+
+
 class TestAsking:
     def test_form_suggests_colleagues_by_load(self, client, schedule, alice, dave):
         shift = next_shift(schedule, alice)
@@ -336,6 +386,17 @@ class TestAsking:
         )
         request = SwapRequest.objects.get()
         assert (request.kind, request.target, request.swap_start) == ("swap", bob, theirs.start)
+
+    def test_the_exchanged_shift_is_marked_swap_only_and_the_hint_follows_the_choice(
+        self, client, schedule, alice
+    ):
+        client.force_login(alice)
+        body = client.get(new_url(schedule, next_shift(schedule, alice))).content.decode()
+        swap_only = body.split('<div class="swap-only">')[1]
+        assert swap_only.index('id="id_swap_shift"') < swap_only.index("</select>")
+        assert body.index('id="id_kind_1"') < body.index('id="swap-hint"')
+        assert body.index('id="swap-hint"') < body.index('id="id_start"')
+        assert body.index('id="swap-hint"') < body.index('id="id_reason"')
 
     def test_only_managers_ask_for_someone_else(self, client, schedule, alice, bob, manager):
         shift = next_shift(schedule, alice)

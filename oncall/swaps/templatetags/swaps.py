@@ -71,6 +71,7 @@ def swap_inbox_actions(context, message):
         "swap": swap,
         "actions": selectors.actions_for(user=user, request=swap),
         "compact": True,
+        "user": user,
         "csrf_token": context.get("csrf_token"),
     }
 
