@@ -33,6 +33,20 @@ class Bar:
     initials: str = ""
     start: datetime | None = None
     end: datetime | None = None
+    # For the list: the real start / end of a shift cut at the window's edges (the bar itself
+    # stops at the edge), and whether it begins before / runs past the window.
+    real_start: datetime | None = None
+    real_end: datetime | None = None
+    cut_start: bool = False
+    cut_end: bool = False
+
+    @property
+    def list_start(self) -> datetime | None:
+        return self.real_start or self.start
+
+    @property
+    def list_end(self) -> datetime | None:
+        return self.real_end or self.end
 
     @property
     def flags(self) -> list[str]:
@@ -161,8 +175,19 @@ def build(
     notes = swap_selectors.calendar_notes(
         shifts=final, viewer_id=viewer_id, now=now, window=(ws, we)
     )
+    # A shift cut by the window's edges is listed with its real start and end.
+    whole = swap_selectors.whole_stretches(
+        pieces=[s for s in final if s.start <= ws or s.end >= we], window=(ws, we)
+    )
     for shift in final:
-        final_row.bars.append(shift_bar(shift, notes.get(shift)))
+        bar = shift_bar(shift, notes.get(shift))
+        bar.cut_start, bar.cut_end = shift.start <= ws, shift.end >= we
+        if shift in whole:
+            if bar.cut_start:
+                bar.real_start = whole[shift].start
+            if bar.cut_end:
+                bar.real_end = whole[shift].end
+        final_row.bars.append(bar)
     for start, end in holes:
         left, width = place(start, end)
         final_row.bars.append(
@@ -176,6 +201,8 @@ def build(
                 initials="!",
                 start=start,
                 end=end,
+                cut_start=start <= ws,
+                cut_end=end >= we,
             )
         )
     final_row.bars.sort(key=lambda b: float(b.left))

@@ -651,10 +651,22 @@ def item_done(request, pk):
     services.action_item_set_status(item=item, status=ActionItem.Status.DONE, by=request.user)
     if request.htmx:
         item = selectors.action_item_detail(pk=pk)
-        context = {"item": item, "today": timezone.localdate(), "show_done": True}
+        today = timezone.localdate()
+        context = {
+            "item": item,
+            "today": today,
+            "show_done": True,
+            # "3 open · 1 overdue" above My action items, swapped out of band.
+            "my_counts": _my_counts(user=request.user, today=today),
+        }
         return render(request, "postmortems/_item_row.html", context)
     messages.success(request, f"“{item.title}” is done.")
     return redirect(_next_url(request, reverse("postmortems:my_items")))
+
+
+def _my_counts(*, user, today) -> dict:
+    open_items = selectors.action_items_of_owner(user=user, include_closed=False).order_by()
+    return {"open": open_items.count(), "overdue": open_items.filter(due_date__lt=today).count()}
 
 
 @login_required

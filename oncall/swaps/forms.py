@@ -17,6 +17,12 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _local(moment: datetime, zone) -> str:
+    """As the portal shows times: "Wed 9 Dec 16:00"."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
 class ShiftRefForm(forms.Form):
     """Which shift a request is about, as links from the calendar and "My shifts" carry it:
     the schedule, whose shift (default: the viewer's), and its start and end."""
@@ -78,8 +84,7 @@ class SwapRequestForm(forms.Form):
         self.fields["swap_shift"].choices = [("", "—")] + [
             (
                 key,
-                f"{s.user_name}: {s.start.astimezone(zone):%a %d %b %H:%M} – "
-                f"{s.end.astimezone(zone):%a %d %b %H:%M}",
+                f"{s.user_name}: {_local(s.start, zone)} – {_local(s.end, zone)}",
             )
             for key, s in self.swap_shifts.items()
         ]

@@ -38,8 +38,7 @@ def dashboard_panel(request, obj) -> Panel | None:
         ]
     if not (to_me or open_requests or approvals or clashes):
         return None
-    for swap in to_me:
-        swap.actions = selectors.actions_for(user=user, request=swap, now=now)
+    selectors.with_actions(user=user, requests=to_me, now=now)
     return Panel(
         title="Swaps and cover",
         template=TEMPLATE,
@@ -69,8 +68,7 @@ def team_panel(request, team) -> Panel | None:
     clashes = selectors.team_clashes(teams=[team], now=now)
     if not (waiting or clashes):
         return None
-    for swap in waiting:
-        swap.actions = selectors.actions_for(user=request.user, request=swap, now=now)
+    selectors.with_actions(user=request.user, requests=waiting, now=now)
     return Panel(
         title="Swaps and cover",
         template=TEMPLATE,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -298,6 +298,15 @@ def swappable_shifts(
 # --------------------------------------------------------------------------------------------
 
 
+def team_schedules_of(*, user) -> QuerySet[Schedule]:
+    """The schedules of the viewer's teams, whose calendars a request starts from."""
+    return (
+        Schedule.objects.filter(team__in=teams_of(user=user))
+        .select_related("team")
+        .order_by("team__name", "name")
+    )
+
+
 def requests_qs() -> QuerySet[SwapRequest]:
     return SwapRequest.objects.select_related(*_REQUEST_RELATED)
 
@@ -364,10 +373,20 @@ class Actions:
     revert: bool = False
     revert_label: str = ""
     waiting_for: str = ""  # a revert this viewer asked for, waiting for the other person
+    # Why the rules refuse this viewer's Accept (then ``accept`` is False and the button shows
+    # disabled with this reason); known when ``take_reasons`` ran on the request.
+    accept_blocked: str = ""
 
     @property
     def any(self) -> bool:
-        return self.accept or self.decline or self.withdraw or self.approve or self.revert
+        return bool(
+            self.accept
+            or self.accept_blocked
+            or self.decline
+            or self.withdraw
+            or self.approve
+            or self.revert
+        )
 
 
 def actions_for(*, user, request: SwapRequest, now: datetime | None = None) -> Actions:
@@ -383,6 +402,9 @@ def actions_for(*, user, request: SwapRequest, now: datetime | None = None) -> A
             actions.accept = actions.decline = member
         else:
             actions.accept = actions.decline = user.pk == request.target_id
+        reason = getattr(request, "my_reason", "")
+        if actions.accept and reason:
+            actions.accept, actions.accept_blocked = False, reason
     if request.is_open and live:
         actions.withdraw = user.pk in (request.requester_id, request.created_by_id) or manager
     if request.status == SwapRequest.Status.AWAITING_APPROVAL and live:
@@ -435,9 +457,12 @@ def my_requests(*, user, now: datetime | None = None) -> list[SwapRequest]:
     return list(qs.order_by("expires_at", "pk"))
 
 
-def open_requests_for(*, user, now: datetime | None = None) -> list[SwapRequest]:
+def open_requests_for(
+    *, user, now: datetime | None = None, reasons: bool = True
+) -> list[SwapRequest]:
     """Open-to-all pending requests in my teams that I have not passed on, each with
-    ``my_reason``: why I cannot take it ("" when I can)."""
+    ``my_reason``: why I cannot take it ("" when I can). Without ``reasons``, the caller
+    loads those (see :func:`take_reasons`) along with other requests'."""
     now = now or timezone.now()
     requests = list(
         requests_qs()
@@ -451,25 +476,57 @@ def open_requests_for(*, user, now: datetime | None = None) -> list[SwapRequest]
         .exclude(pk__in=passed_ids(user=user))
         .order_by("expires_at", "pk")
     )
-    if not requests:
-        return requests
-    margin = max(timedelta(days=r.schedule.team.max_consecutive_days + 1) for r in requests)
-    lo = min(r.start for r in requests) - margin
-    hi = max(r.end for r in requests) + margin
+    if reasons:
+        take_reasons(user=user, requests=requests, now=now)
+    return requests
+
+
+def _asked(user, request: SwapRequest, now: datetime) -> bool:
+    """Whether ``user`` is one of those asked to take ``request`` (named, or it is open)."""
+    return (
+        request.status == SwapRequest.Status.PENDING
+        and request.expires_at > now
+        and user.pk != request.requester_id
+        and request.target_id in (None, user.pk)
+    )
+
+
+def take_reasons(*, user, requests: list[SwapRequest], now: datetime | None = None) -> None:
+    """Set ``my_reason`` on those of ``requests`` the viewer is asked to take: why the rules
+    would refuse them ("" when they may), so no Accept button is offered that can only fail.
+    Requests that already carry one are left alone. No query when none is asked; otherwise a
+    fixed number whatever the number of requests."""
+    now = now or timezone.now()
+    if not user.is_authenticated:
+        return
+    asked = [r for r in requests if not hasattr(r, "my_reason") and _asked(user, r, now)]
+    if not asked:
+        return
+    margin = max(timedelta(days=r.schedule.team.max_consecutive_days + 1) for r in asked)
+    lo = min(r.start for r in asked) - margin
+    hi = max(r.end for r in asked) + margin
     duty = duties(user_ids=[user.pk], start=lo, end=hi)[user.pk]
     time_off = time_off_by_user(user_ids=[user.pk], start=lo, end=hi)[user.pk]
-    for r in requests:
+    for r in asked:
         r.my_reason = why_not(
             team=r.schedule.team,
             schedule=r.schedule,
             take=(r.start, r.end),
-            give=None,
+            give=(r.swap_start, r.swap_end) if r.swap_start else None,
             duty=duty,
             time_off=time_off,
             member=True,
             you=True,
         )
-    return requests
+
+
+def with_actions(*, user, requests: list[SwapRequest], now: datetime | None = None) -> None:
+    """Set ``actions`` (see :func:`actions_for`) on each of ``requests``, the reasons the rules
+    refuse the viewer's Accept loaded once for all of them."""
+    now = now or timezone.now()
+    take_reasons(user=user, requests=requests, now=now)
+    for r in requests:
+        r.actions = actions_for(user=user, request=r, now=now)
 
 
 def team_requests(*, user, now: datetime | None = None) -> list[SwapRequest]:
@@ -574,11 +631,21 @@ def clashes(*, schedules: Iterable[Schedule], start: datetime, end: datetime) ->
     schedules = list(schedules)
     if not schedules:
         return []
-    stretches = _stretches(schedules, start, end)
-    off = time_off_by_user(user_ids={s.user_id for s in stretches}, start=start, end=end)
+    stretches = _whole(_stretches(schedules, start, end), (start, end))
+    hi = max([end, *(s.end for s in stretches)])
+    off = time_off_by_user(user_ids={s.user_id for s in stretches}, start=start, end=hi)
     if not any(off.values()):
         return []
-    return _clashes_in(stretches, off, _open_requests(schedules, start, end))
+    return _clashes_in(stretches, off, _open_requests(schedules, start, hi))
+
+
+def _whole(pieces: list[rota.Shift], window: Span) -> list[rota.Shift]:
+    """``pieces`` (stretches of duty cut at ``window``'s edges) as the whole stretches they
+    belong to, with their real start and end: a shift that began before the window or runs
+    past it is not shown or offered cut short. No query unless a piece meets an edge."""
+    whole = whole_stretches(pieces=pieces, window=window)
+    # What lies beyond the window is loaded without people: keep the piece's for display.
+    return list(dict.fromkeys(replace(whole[p], user=p.user, schedule=p.schedule) for p in pieces))
 
 
 @dataclass
@@ -594,14 +661,17 @@ class ScheduleSwaps:
 def schedule_swaps(*, schedule: Schedule, user, now: datetime | None = None) -> ScheduleSwaps:
     """The viewer's next shifts on the schedule (with their time-off clashes and requests), the
     shifts covered for someone, the open requests and everyone's time-off clashes, over the
-    next 30 days. Seven queries."""
+    next 30 days. Each shift is whole: one already running shows (and is asked about with) its
+    real start, one running past the 30 days its real end. A fixed number of queries: seven,
+    three more to follow a shift beyond now or day 30, and a few more when the viewer could
+    take an open request (to say why not, if so)."""
     now = now or timezone.now()
     end = now + timedelta(days=AHEAD_DAYS)
-    stretches = _stretches([schedule], now, end)
-    off = time_off_by_user(user_ids={s.user_id for s in stretches} | {user.pk}, start=now, end=end)
-    open_requests = _open_requests([schedule], now, end)
-    for swap in open_requests:
-        swap.actions = actions_for(user=user, request=swap, now=now)
+    stretches = _whole(_stretches([schedule], now, end), (now, end))
+    hi = max([end, *(s.end for s in stretches)])
+    off = time_off_by_user(user_ids={s.user_id for s in stretches} | {user.pk}, start=now, end=hi)
+    open_requests = _open_requests([schedule], now, hi)
+    with_actions(user=user, requests=open_requests, now=now)
     mine = []
     for shift in stretches:
         if shift.user_id != user.pk:

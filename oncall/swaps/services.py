@@ -43,10 +43,12 @@ person = selectors.person
 
 
 def fmt(moment: datetime, user) -> str:
-    """A moment in ``user``'s zone, as messages show it."""
+    """A moment in ``user``'s zone as the portal shows it ("Wed 9 Dec 16:00"), with the zone's
+    name since messages leave the portal: "Wed 9 Dec 16:00 GMT"."""
     profile = getattr(user, "profile", None)
     zone = profile.zone if profile is not None else timezone.get_default_timezone()
-    return moment.astimezone(zone).strftime("%a %d %b %H:%M %Z")
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M %Z}"
 
 
 def span_text(start: datetime, end: datetime, user) -> str:
@@ -94,7 +96,7 @@ def _tell(request: SwapRequest, user, what: str, subject: str, body: str) -> Non
 
 
 def _what(request: SwapRequest, user) -> str:
-    """ "Primary, Mon 03 Jun 09:00 BST – Tue 04 Jun 09:00 BST" (plus the exchange of a swap)."""
+    """ "Primary, Mon 3 Jun 09:00 BST – Tue 4 Jun 09:00 BST" (plus the exchange of a swap)."""
     text = f"{request.schedule.name}, {span_text(request.start, request.end, user)}"
     if request.kind == SwapRequest.Kind.SWAP:
         text += (

@@ -78,12 +78,12 @@ def page(request):
     rows = {
         "to_me": selectors.requests_to_me(user=user, now=now),
         "mine": selectors.my_requests(user=user, now=now),
-        "open": selectors.open_requests_for(user=user, now=now),
+        "open": selectors.open_requests_for(user=user, now=now, reasons=False),
         "team": selectors.team_requests(user=user, now=now) if managed else [],
     }
-    for items in rows.values():
-        for swap in items:
-            swap.actions = selectors.actions_for(user=user, request=swap, now=now)
+    selectors.with_actions(
+        user=user, requests=[r for items in rows.values() for r in items], now=now
+    )
     context = {
         **rows,
         "history": selectors.history(user=user, closed_only=True),
@@ -152,7 +152,11 @@ def new(request):
     suggestions refresh (htmx) as the time range is edited."""
     schedule, holder, ref, ref_form = _shift_ref(request, request.GET)
     if schedule is None:
-        return render(request, "swaps/bad_link.html", {"form": ref_form}, status=400)
+        context = {
+            "bare": not request.GET,
+            "schedules": selectors.team_schedules_of(user=request.user),
+        }
+        return render(request, "swaps/bad_link.html", context, status=400)
     now = timezone.now()
     data = None
     if request.method == "POST":
@@ -248,6 +252,8 @@ def _fragment(request, *, swap=None, error="", status=200):
 
 def _detail_context(request, swap, *, error="", reject_form=None):
     now = timezone.now()
+    if not error:  # a refused change already says why
+        selectors.take_reasons(user=request.user, requests=[swap], now=now)
     actions = selectors.actions_for(user=request.user, request=swap, now=now)
     suggestions = []
     manager = selectors.can_manage(user=request.user, request=swap)

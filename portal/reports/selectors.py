@@ -394,7 +394,7 @@ def _flags(person: PersonLoad, team: Team) -> list[Flag]:
                 uid,
                 "sleep",
                 f"Woken by pages on {len(nights)} nights within a week "
-                f"({', '.join(f'{n:%a %d %b}' for n in nights)}).",
+                f"({', '.join(f'{n:%a} {n.day} {n:%b}' for n in nights)}).",
             )
         )
     if person.longest_run_days > team.max_consecutive_days:

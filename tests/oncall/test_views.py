@@ -750,3 +750,26 @@ def test_team_page_shows_a_gap_badge_only_where_there_are_gaps(
     assert "Covered" not in rows["Weekdays"]
     assert '<span class="ok">Covered</span>' in rows["Primary"]
     assert "badge danger" not in rows["Primary"]
+
+
+def test_calendar_list_shows_the_real_start_and_end_of_shifts_cut_by_the_window(
+    client, team, manager, member
+):
+    """Weekly handoffs on Mondays at 09:00 UTC: the week of Mon 12 Feb 2024 (00:00 – 00:00)
+    cuts member's shift (from Mon 5 Feb 09:00) and manager's (to Mon 19 Feb 09:00). The bars
+    stop at the edges; the list under the calendar gives the shifts' real times."""
+    manager.profile.time_zone = "UTC"
+    manager.profile.save()
+    schedule = factories.ScheduleFactory(team=team, time_zone="UTC")
+    factories.LayerFactory(
+        schedule=schedule, rotation_start=date(2024, 1, 1), participants=[manager, member]
+    )
+    client.force_login(manager)
+    body = client.get(schedule.get_absolute_url(), {"view": "week", "start": "2024-02-14"})
+    listing = body.content.decode().split('class="cal-list"')[1].split("</details>")[0]
+    whens = [" ".join(w.split("</span>")[0].split()) for w in listing.split("cal-list-when")[1:]]
+    assert whens == [
+        '">Mon 5 Feb 09:00 <small class="muted">(before this view)</small> – Mon 12 Feb 09:00',
+        '">Mon 12 Feb 09:00 – Mon 19 Feb 09:00 <small class="muted">(after this view)</small>',
+    ]
+    assert "Mon 12 Feb 00:00" not in listing and "Mon 19 Feb 00:00" not in listing

@@ -272,3 +272,24 @@ def test_lists_hide_an_unpublished_postmortems_items_from_people_who_cannot_read
     started.published_at = timezone.now()
     started.save(update_fields=["status", "published_at"])
     assert seen(outsider) == [(True, True)] * len(pages)
+
+
+def test_done_from_my_items_sends_the_updated_counts_out_of_band(client, started, member):
+    today = timezone.localdate()
+    late = factories.ActionItemFactory(
+        postmortem=started, owner=member, title="Late one", due_date=today - timedelta(days=3)
+    )
+    factories.ActionItemFactory(postmortem=started, owner=member, title="Later one")
+    factories.ActionItemFactory(
+        postmortem=started, owner=member, title="Old one", due_date=today - timedelta(days=9)
+    )
+    client.force_login(member)
+    body = client.get(reverse("postmortems:my_items")).content.decode()
+    assert '<span id="my-open">3 open</span>' in body and 'id="my-overdue">2 overdue' in body
+    body = client.post(reverse("postmortems:item_done", args=[late.pk]), **HX).content.decode()
+    assert 'data-status="done"' in body
+    assert '<span id="my-counts" hx-swap-oob="true">' in body
+    assert '<span id="my-open">2 open</span>' in body and 'id="my-overdue">1 overdue' in body
+    # The plain (no-JavaScript) post redirects back to the list; it needs no fragment.
+    other = factories.ActionItemFactory(postmortem=started, owner=member)
+    assert client.post(reverse("postmortems:item_done", args=[other.pk])).status_code == 302

@@ -100,7 +100,7 @@ def test_flags(story, load):
         (story.bea.pk, "unreachable"),  # her only contact method is broken
     }
     sleep = next(f for f in load.flags if f.kind == "sleep")
-    assert "2 nights" in sleep.text and "Sat 30 Mar" in sleep.text
+    assert "2 nights" in sleep.text and "(Sat 30 Mar, Mon 1 Apr)" in sleep.text
 
 
 def test_handovers(story, load):

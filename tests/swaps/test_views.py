@@ -545,3 +545,100 @@ class TestInbox:
         client.force_login(alice)
         response = client.get(reverse("notifications:inbox"))
         assert response.status_code == 200 and b"Clash" in response.content
+
+
+class TestReviewFixes:
+    """The schedule card and the clash buttons ask about whole shifts; no Accept that can only
+    fail; one label for the one-click cover; a friendly page for a bare "new request" link; the
+    portal's date format in messages."""
+
+    def _running(self, schedule):
+        """The person on call now, their running shift (whole) and their shift at day 30 (the
+        rota has three people, so the same person holds it)."""
+        from django.utils import timezone
+
+        from oncall import selectors as rota
+
+        now = timezone.now()
+        current = rota.oncall_at(schedule=schedule, at=now)
+        later = rota.oncall_at(schedule=schedule, at=now + timedelta(days=30))
+        assert current.user_id == later.user_id
+        return current.user, current, later, now
+
+    def test_schedule_card_asks_about_whole_shifts(self, client, schedule):
+        who, running, last, now = self._running(schedule)
+        assert running.start < now and last.end > now + timedelta(days=30)
+        client.force_login(who)
+        body = client.get(reverse("swaps:schedule_card", args=[schedule.pk])).content.decode()
+        for shift in (running, last):
+            assert f"shift_start={iso(shift.start)}&amp;shift_end={iso(shift.end)}" in body
+        # The link for the running shift opens the form, the part to cover starting now.
+        url = new_url(schedule, running)
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.context["start"] > now and response.context["end"] == running.end
+
+    def test_clash_button_carries_the_whole_shift_and_covers_from_now(self, client, schedule):
+        who, running, _, now = self._running(schedule)
+        factories.TimeOffFactory(
+            user=who, start=now - timedelta(days=2), end=now + timedelta(days=1)
+        )
+        client.force_login(who)
+        body = client.get(reverse("swaps:page")).content.decode()
+        assert f'name="shift_start" value="{iso(running.start)}"' in body
+        assert f'name="shift_end" value="{iso(running.end)}"' in body
+        data = {
+            "schedule": schedule.pk,
+            "user": who.pk,
+            "shift_start": iso(running.start),
+            "shift_end": iso(running.end),
+            "reason": "Time off",
+        }
+        response = client.post(reverse("swaps:quick"), data, **HTMX)
+        assert response.status_code == 200
+        request = SwapRequest.objects.get()
+        assert (request.shift_start, request.shift_end) == (running.start, running.end)
+        assert now < request.start <= now + timedelta(minutes=2) and request.end == running.end
+
+    def test_one_label_for_the_one_click_cover(self, client, team, schedule, bob, manager):
+        shift = next_shift(schedule, bob)
+        factories.TimeOffFactory(user=bob, start=shift.start, end=shift.end)
+        client.force_login(manager)
+        pages = [reverse("swaps:page"), reverse("people:team_detail", args=[team.slug])]
+        for url in pages:
+            body = client.get(url).content.decode()
+            assert "Ask cover for them" not in body
+            assert 'style="white-space: nowrap"' in body and ">Ask for cover</button>" in body
+
+    def test_no_accept_button_when_the_rules_say_no(self, client, team, schedule, bob, carol, dave):
+        team.max_consecutive_days = 1
+        team.save()
+        request = ask(schedule, carol)  # open; bob is on call the day before
+        accept = reverse("swaps:accept", args=[request.pk])
+        client.force_login(bob)
+        for url in (reverse("swaps:page"), request.get_absolute_url()):
+            body = client.get(url).content.decode()
+            assert f'action="{accept}"' not in body
+            assert "disabled" in body and "2 days in a row" in body
+        client.force_login(dave)  # not on the rota: may take it
+        body = client.get(reverse("swaps:page")).content.decode()
+        assert f'action="{accept}"' in body
+
+    def test_bare_new_link_explains_where_to_start(self, client, schedule, alice):
+        client.force_login(alice)
+        response = client.get(reverse("swaps:new"))
+        body = response.content.decode()
+        assert response.status_code == 400
+        assert "Start from a shift" in body and "field is required" not in body
+        assert reverse("oncall:my_shifts") in body and schedule.get_absolute_url() in body
+        broken = client.get(reverse("swaps:new") + f"?schedule={schedule.pk}&shift_start=x")
+        assert broken.status_code == 400 and b"field is required" not in broken.content
+
+
+def test_message_times_use_the_portal_format():
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    user = SimpleNamespace(profile=SimpleNamespace(zone=ZoneInfo("Europe/London")))
+    assert services.fmt(datetime(2020, 12, 9, 16, 0, tzinfo=UTC), user) == "Wed 9 Dec 16:00 GMT"

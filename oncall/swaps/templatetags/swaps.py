@@ -52,6 +52,7 @@ def _inbox_requests(context) -> dict[int, SwapRequest]:
         messages.append(context["message"])
     ids = {i for i in (request_id_of(m) for m in messages if m.kind == "swap") if i}
     cache = selectors.requests_qs().in_bulk(list(ids))
+    selectors.take_reasons(user=request.user, requests=list(cache.values()))
     request._swaps_inbox_requests = cache
     return cache
 
