@@ -5,8 +5,12 @@ import os
 import threading
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+# redis:// brokers use kombu's Redis transport with a lost-connection race made recoverable
+# (see portal/broker.py).
+TRANSPORT_ALIASES["redis"] = "portal.broker:Transport"
 
 app = Celery("runwell")
 app.config_from_object("django.conf:settings", namespace="CELERY")
