@@ -27,9 +27,14 @@ def test_redis_urls_use_the_project_transport():
     assert broker.Transport.Channel.QoS is broker.QoS
 
 
+RELEASED = SimpleNamespace(client=None)  # the transport of a released kombu connection
+LIVE = SimpleNamespace(client=object())
+
+
+@pytest.mark.parametrize("connection", [None, RELEASED])
 @pytest.mark.parametrize("call", ["ack", "reject"])
-def test_ack_on_a_channel_closed_by_a_lost_connection_is_a_connection_error(call):
-    qos = _qos(connection=None)
+def test_ack_on_a_channel_whose_connection_was_lost_is_a_connection_error(call, connection):
+    qos = _qos(connection=connection)
     with pytest.raises(redis.ConnectionError):
         getattr(qos, call)("tag")
     # Celery recovers from the transport's connection errors (it logs "Couldn't ack").
@@ -38,6 +43,16 @@ def test_ack_on_a_channel_closed_by_a_lost_connection_is_a_connection_error(call
 
 @pytest.mark.parametrize("call", ["ack", "reject"])
 def test_other_attribute_errors_are_not_hidden(call):
-    qos = _qos(connection=object())
+    qos = _qos(connection=LIVE)
     with pytest.raises(AttributeError):
         getattr(qos, call)("tag")
+
+
+def test_restoring_unacked_messages_on_a_closed_channel_is_a_connection_error():
+    qos = _qos(connection=RELEASED)
+    qos.channel.conn_or_acquire = qos._remove_from_indices  # raises the same AttributeError
+    with pytest.raises(redis.ConnectionError):
+        qos.restore_unacked()
+    qos.channel.connection = LIVE
+    with pytest.raises(AttributeError):
+        qos.restore_unacked()
