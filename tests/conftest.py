@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from tests import factories
+from tests.clock import Clock
 
 REQUIRE_SERVICES = os.environ.get("RUNWELL_REQUIRE_SERVICES") == "1"
 
@@ -35,6 +36,26 @@ def pytest_runtest_setup(item):
             redis.Redis.from_url(url, socket_connect_timeout=1).ping()
         except redis.RedisError as exc:
             _missing(f"Redis at {url} does not answer: {exc}")
+
+
+@pytest.fixture
+def clock(request):
+    """Pins the process clock (see ``tests/clock.py``). With ``@pytest.mark.clock(instant)``
+    the clock is frozen there before any other fixture of the test builds data."""
+    pinned = Clock()
+    marker = request.node.get_closest_marker("clock")
+    if marker:
+        pinned.freeze(marker.args[0])
+    yield pinned
+    pinned.stop()
+
+
+@pytest.fixture(autouse=True)
+def _pinned_by_marker(request):
+    """A test marked ``clock`` is frozen before its other fixtures run, whether or not it asks
+    for the fixture by name (autouse fixtures come first)."""
+    if request.node.get_closest_marker("clock"):
+        request.getfixturevalue("clock")
 
 
 @pytest.fixture(autouse=True)

@@ -36,8 +36,14 @@ def final_bars(schedule, viewer, day):
     return cal.rows[0].bars
 
 
-def bar_at(bars, label_start):
-    return next(b for b in bars if b.label.startswith(label_start))
+def bar_at(bars, label_start, *, start=None):
+    """The bar whose label starts with ``label_start``; with ``start``, the one of the shift
+    that starts then (a week view also holds the person's earlier shifts of that week)."""
+    return next(
+        b
+        for b in bars
+        if b.label.startswith(label_start) and (start is None or b.list_start == start)
+    )
 
 
 def test_calendar_says_covered_by_x_for_y(schedule, alice, bob, carol):
@@ -52,7 +58,7 @@ def test_calendar_says_covered_by_x_for_y(schedule, alice, bob, carol):
     )
     services.swap_request_accept(request=request, by=bob)
     bars = final_bars(schedule, carol, shift.start.date())
-    bar = bar_at(bars, "bob for alice")
+    bar = bar_at(bars, "bob for alice", start=shift.start)
     assert f"covered by bob for alice (cover #{request.pk})" in bar.title
     assert "swap-covered" in bar.classes and "override" in bar.classes
 
@@ -61,10 +67,10 @@ def test_calendar_flags_time_off_and_links_my_shifts(schedule, alice, bob):
     shift = next_shift(schedule, alice)
     factories.TimeOffFactory(user=alice, start=shift.start, end=shift.end)
     bars = final_bars(schedule, alice, shift.start.date())
-    mine = bar_at(bars, "alice")
+    mine = bar_at(bars, "alice", start=shift.start)
     assert "timeoff-clash" in mine.classes and "has time off then" in mine.title
     assert mine.url.startswith(reverse("swaps:new"))
-    others = bar_at(final_bars(schedule, bob, shift.start.date()), "alice")
+    others = bar_at(final_bars(schedule, bob, shift.start.date()), "alice", start=shift.start)
     assert others.url == ""  # bob cannot ask for cover of alice's shift
 
 
