@@ -1,7 +1,7 @@
 """The clock fixture pins the whole process's time, fixtures included."""
 
-from datetime import UTC, date, datetime, timedelta
 import time
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
