@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.deps-installed
 APT_GET := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
-.PHONY: run test bench lint format deps browser clean
+.PHONY: run test test-calendar test-at bench lint format deps browser faketime clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,22 @@ browser:
 		$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium >/dev/null; \
 	fi
 
+# The calendar sweep moves the whole process's clock (datetime.now(), time.time(), the C
+# library) with Debian's faketime, so install it when it is missing.
+faketime:
+	@if ! command -v faketime >/dev/null 2>&1; then \
+		echo "Installing Debian's faketime for the calendar sweep"; \
+		$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq faketime >/dev/null; \
+	fi
+
+# Instants (UTC) the suite must pass at: US and EU spring-forward days, US and EU fall-back
+# nights, 29 February, 31 December 23:40, a Saturday and a Monday.
+SWEEP_DATES ?= 2027-03-14T07:30 2027-03-28T00:30 2027-11-07T05:30 2027-10-31T00:45 \
+	2028-02-29T23:50 2027-12-31T23:40 2027-01-09T12:00 2027-01-04T08:15
+# What the sweep leaves out: browser and process-level (reliability) tests, and the slow API
+# fuzzer, none of which reads the calendar.
+SWEEP_MARKS := not browser and not reliability and not slow
+
 run: deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --scale small
@@ -35,6 +51,20 @@ test: deps browser
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
 	$(BIN)/pytest
+
+# `make test-calendar`: the suite (less browser, reliability and fuzzer) once per date above.
+test-calendar: deps faketime
+	@set -e; for d in $(SWEEP_DATES); do \
+		echo "== the suite with the clock at $$d UTC"; \
+		$(MAKE) --no-print-directory test-at DATE="$$d" PYTEST_ARGS="-q -p no:cacheprovider"; \
+	done
+
+# `make test-at DATE=2027-03-14T07:30 [PYTEST_ARGS=...]`: the suite with the process clock
+# starting at DATE (UTC) and ticking on from there.
+test-at: deps faketime
+	@test -n "$(DATE)" || { echo "usage: make test-at DATE=YYYY-MM-DDTHH:MM [PYTEST_ARGS=...]"; exit 2; }
+	TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "@$(subst T, ,$(DATE)):00" \
+		$(BIN)/pytest -m "$(SWEEP_MARKS)" $(PYTEST_ARGS)
 
 bench: deps
 	$(BIN)/python -m bench

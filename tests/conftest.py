@@ -23,6 +23,14 @@ def redis_url() -> str | None:
     return os.environ.get("REDIS_URL") or None
 
 
+def pytest_collection_modifyitems(config, items):
+    """Everything under ``tests/reliability/`` is marked ``reliability`` (the calendar sweep
+    leaves process-level scenarios out)."""
+    for item in items:
+        if "reliability" in item.path.parts and item.path.parts.index("reliability") > 0:
+            item.add_marker(pytest.mark.reliability)
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         _missing("needs PostgreSQL: set DATABASE_URL=postgres://…")

@@ -29,7 +29,11 @@ from oncall.swaps.models import SwapRequest, TimeOff
 
 User = get_user_model()
 
-LOOK_AHEAD = timedelta(days=40)
+# Twelve weeks: the demo rotas turn every 4 (primary) and 3 (secondary) weeks, so within 12
+# weeks every pairing of their turns comes up once. With a shorter look-ahead, on the days when
+# bob's only secondary week fell in alice's primary week, no part of it could go to alice and
+# the demo lost its "assigned by the manager" request.
+LOOK_AHEAD = timedelta(weeks=12)
 # Requests are made for stretches starting at least this far ahead, so they stay open a while.
 LEAD = timedelta(days=2)
 LARGE_TEAMS = 25

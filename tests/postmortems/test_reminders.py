@@ -148,9 +148,8 @@ def test_open_incidents_do_not_need_a_postmortem_yet(team, commander):
 
 
 @pytest.mark.django_db
-def test_postmortem_task_runs_through_celery_entry_point(sev1, commander, monkeypatch):
-    later = FRI_1500 + timedelta(days=6)
-    monkeypatch.setattr(reminders.timezone, "now", lambda: later)
+def test_postmortem_task_runs_through_celery_entry_point(sev1, commander, clock):
+    clock.freeze(FRI_1500 + timedelta(days=6))
     assert send_postmortem_reminders.apply().get() == 1
     assert send_postmortem_reminders.apply().get() == 1
     assert _pm_due(commander).count() == 1
@@ -231,9 +230,8 @@ def test_one_day_is_the_owners_own_day(started):
 
 
 @pytest.mark.django_db
-def test_action_item_task_runs_twice_without_double_messages(item, owner, manager, monkeypatch):
-    later = datetime(2025, 3, 20, 9, tzinfo=UTC)
-    monkeypatch.setattr(reminders.timezone, "now", lambda: later)
+def test_action_item_task_runs_twice_without_double_messages(item, owner, manager, clock):
+    clock.freeze(datetime(2025, 3, 20, 9, tzinfo=UTC))
     first = send_action_item_reminders.apply().get()
     second = send_action_item_reminders.apply().get()
     assert first == second == 2  # the owner and their manager, counted as due both times

@@ -149,12 +149,10 @@ def test_weekly_review_goes_to_every_manager_of_the_team_once(story):
     assert services.weekly_reviews_send(now=utc(2024, 4, 1, 10)) == 0
 
 
-def test_weekly_task_runs_the_service(story, monkeypatch):
-    from django.utils import timezone
-
+def test_weekly_task_runs_the_service(story, clock):
     from portal.reports.tasks import send_weekly_reviews
 
-    monkeypatch.setattr(timezone, "now", lambda: utc(2024, 4, 1, 7, 30))  # Monday 08:30 London
+    clock.freeze(utc(2024, 4, 1, 7, 30))  # Monday 08:30 London
     assert send_weekly_reviews.run() == 1
     message = Message.objects.get(kind=Kind.REPORT)
     assert (message.user, message.dedup_key) == (
