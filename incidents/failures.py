@@ -6,8 +6,8 @@ cannot ingest a payload (``incidents.ingest``), ``payload_failed``:
 - keeps the alerts that could not be applied in the inbox row, marked failed with the error
   (the admin's "Queue again" and ``manage.py inbox_requeue`` ingest them once fixed; the
   ``runwell_inbox_failed`` metric counts them);
-- writes an "Update not applied" line on the timeline of every open incident the payload was
-  about (its group's, its alerts'), which the incident page shows as a warning while the
+- writes an "Update not applied" line on the timeline of every incident the payload was
+  about (its group's latest, its alerts'), which the incident page shows as a warning while the
   payload stays failed;
 - pages the managers of the integration's team (staff, if the team has none) with "Alerts
   from <integration> could not be processed" and the error: once per integration and hour
@@ -19,7 +19,6 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 
 from incidents.models import Alert, InboxPayload, Incident, IncidentEvent, Integration, key_digest
@@ -73,7 +72,9 @@ def payload_failed(
 
 
 def _incidents_about(integration: Integration, raw_alerts: list) -> list[Incident]:
-    """The open incidents of the alerts' groups and of the alerts themselves."""
+    """The incidents the alerts were about: the latest of each of their groups and the one
+    each alert last belonged to (open or already resolved: a resolution that could not be
+    applied matters as much as a new alert)."""
     groups, identities = set(), set()
     for raw in raw_alerts:
         if isinstance(raw, dict):
@@ -81,14 +82,25 @@ def _incidents_about(integration: Integration, raw_alerts: list) -> list[Inciden
                 groups.add(key_digest(raw["group_key"]))
             if isinstance(raw.get("dedup_key"), str):
                 identities.add(key_digest(raw["dedup_key"]))
-    if not groups and not identities:
-        return []
-    alerts = Alert.objects.filter(integration=integration, dedup_hash__in=identities)
-    return list(
-        Incident.objects.filter(integration=integration, status__in=Incident.OPEN_STATUSES)
-        .filter(Q(group_hash__in=groups) | Q(pk__in=alerts.values("incident_id")))
-        .order_by("pk")
-    )
+    found: dict[int, Incident] = {}
+    for digest in sorted(groups):
+        incident = (
+            Incident.objects.filter(integration=integration, group_hash=digest)
+            .order_by("-triggered_at", "-pk")
+            .first()
+        )
+        if incident is not None:
+            found[incident.pk] = incident
+    for digest in sorted(identities)[:100]:  # a failure path: bounded
+        alert = (
+            Alert.objects.filter(integration=integration, dedup_hash=digest)
+            .select_related("incident")
+            .order_by("-received_at", "-pk")
+            .first()
+        )
+        if alert is not None:
+            found[alert.incident_id] = alert.incident
+    return [found[pk] for pk in sorted(found)]
 
 
 def _people_to_page(integration: Integration) -> list:

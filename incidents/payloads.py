@@ -125,6 +125,8 @@ def decode_json(body: bytes) -> dict:
     ``MAX_DEPTH``. The problem's path is named where it can be."""
     if len(body) > MAX_BODY_BYTES:
         raise PayloadError(f"The body is larger than {MAX_BODY_BYTES} bytes (1 MiB).")
+    if b"\x00" in body:  # never in JSON text; every other character of UTF-16 or UTF-32
+        raise PayloadError("The body is not UTF-8 text (it holds NUL bytes: UTF-16?).")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
