@@ -72,7 +72,7 @@ def test_alertmanagers_unset_end_is_still_no_time(client, integration):
     assert post_raw(client, am_url(integration), json.dumps(am_payload(alert))).status_code == 202
 
 
-# ------------------------------------------------------------------ JSON Python reads, nothing keeps
+# ---------------------------------------------------------- JSON Python reads, nothing keeps
 @pytest.mark.parametrize(
     ("body", "field", "words"),
     [
