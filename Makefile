@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.deps-installed
 APT_GET := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
-.PHONY: run test test-calendar test-at bench lint format deps browser faketime clean
+.PHONY: run test test-calendar test-at bench lint format deps browser faketime alertmanager clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,12 +41,23 @@ SWEEP_DATES ?= 2027-03-14T07:30 2027-03-28T00:30 2027-11-07T05:30 2027-10-31T00:
 # fuzzer, none of which reads the calendar.
 SWEEP_MARKS := not browser and not reliability and not slow
 
+
+# The reliability suite runs the real Prometheus Alertmanager (tests/reliability/
+# test_alertmanager.py starts its own on a free loopback port), so install Debian's when it is
+# missing, without leaving the package's own service running.
+alertmanager:
+	@if ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
+		echo "Installing Debian's prometheus-alertmanager for the reliability tests"; \
+		$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq prometheus-alertmanager >/dev/null; \
+		(service prometheus-alertmanager stop || systemctl stop prometheus-alertmanager) >/dev/null 2>&1 || true; \
+	fi
+
 run: deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --scale small
 	$(BIN)/python manage.py runportal
 
-test: deps browser
+test: deps browser alertmanager
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null

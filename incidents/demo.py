@@ -33,12 +33,14 @@ from django.utils import timezone
 from incidents import escalation, ingest, services
 from incidents.models import (
     Alert,
+    DigestField,
     EscalationPolicy,
     EscalationStep,
     Incident,
     IncidentEvent,
     Integration,
     hash_token,
+    key_digest,
 )
 from incidents.payloads import IncomingAlert
 from portal.catalog.models import Service
@@ -191,6 +193,7 @@ def _insert(model, rows: list[dict], batch: int = 5000) -> None:
     for f in fields:
         default = None if f.null and not f.has_default() else f.get_default()
         plan.append((f.attname, default, adapter(f)))
+    digests = {f.attname: f.source for f in fields if isinstance(f, DigestField)}
     mark = "?" if sqlite else "%s"
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = (
@@ -206,6 +209,8 @@ def _insert(model, rows: list[dict], batch: int = 5000) -> None:
                 out = []
                 for name, default, adapt in plan:
                     v = row.get(name, default)
+                    if name in digests:  # what ``DigestField.pre_save`` does for the ORM
+                        v = key_digest(row.get(digests[name]) or "")
                     out.append(adapt(v) if adapt is not None and v is not None else v)
                 values.append(out)
             cursor.executemany(sql, values)

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents import alert_details
 from incidents.models import EscalationPolicy, EscalationStep, Incident, IncidentEvent
 from incidents.services import event_add, person_name
 from portal.notifications.models import Kind
@@ -217,6 +218,11 @@ def _page(incident: Incident, user, *, level: int, repeat: int, why: str, now: d
         f"Acknowledge or resolve: {absolute_url(link)}\n"
         f"Incident: {absolute_url(incident.get_absolute_url())}"
     )
+    alerts = incident.alerts.order_by("status", "-received_at", "pk")
+    shown = list(alerts[: alert_details.TEXT_ALERTS + 1])
+    if shown:
+        total = len(shown) if len(shown) <= alert_details.TEXT_ALERTS else alerts.count()
+        body += "\n\nAlerts:\n" + alert_details.alerts_text(shown, total=total)
     notify(
         user=user,
         kind=Kind.PAGE,

@@ -36,16 +36,18 @@ import redis
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from incidents import services
+from incidents import failures, services
 from incidents.models import (
+    TITLE_MAX_LENGTH,
     Alert,
     EscalationPolicy,
     InboxPayload,
     Incident,
     IncidentEvent,
     Integration,
+    key_digest,
 )
-from incidents.payloads import IncomingAlert
+from incidents.payloads import IncomingAlert, cut
 from portal import redis_client
 from portal.catalog.models import Service
 from portal.celery import enqueue_now
@@ -168,7 +170,7 @@ class _Known:
         known = {pk: cls({}, {}, {}, pending) for pk in ids}
         open_incidents = Incident.objects.filter(
             integration_id__in=ids,
-            group_key__in={a.group_key for a in everything},
+            group_hash__in={key_digest(a.group_key) for a in everything},
             status__in=Incident.OPEN_STATUSES,
         )
         # One object per incident, so a change made while ingesting one payload (say, the
@@ -179,10 +181,10 @@ class _Known:
             incidents[incident.pk] = incident
         for row in (
             Alert.objects.filter(
-                integration_id__in=ids, dedup_key__in={a.dedup_key for a in everything}
+                integration_id__in=ids, dedup_hash__in={key_digest(a.dedup_key) for a in everything}
             )
             .select_related("incident")
-            .order_by("integration_id", "dedup_key", "-received_at", "-pk")
+            .order_by("integration_id", "dedup_hash", "-received_at", "-pk")
         ):
             latest = known[row.integration_id].latest
             if row.dedup_key not in latest:
@@ -274,9 +276,8 @@ def _open_incident(
     known: _Known,
 ) -> Incident:
     severity = min(integration.severity_for(a.severity) for a in firing)
-    title = firing[0].summary
-    if len(firing) > 1:
-        title = f"{title} (+{len(firing) - 1} more)"
+    more = f" (+{len(firing) - 1} more)" if len(firing) > 1 else ""
+    title = cut(firing[0].summary, TITLE_MAX_LENGTH - len(more)) + more
     team = service_list[0].team if service_list else integration.owner_team
     # Escalation starts with the incident (``services.escalation_start``, in one INSERT).
     key = (team.pk, tuple(s.pk for s in service_list))
@@ -287,7 +288,7 @@ def _open_incident(
         team=team, services=service_list, now=now, policy=policies[key]
     )
     incident = Incident(
-        title=title[:300],
+        title=title,
         severity=severity,
         team=team,
         integration=integration,
@@ -495,7 +496,7 @@ def heartbeat_ping(*, integration: Integration, now: datetime | None = None) -> 
         Integration.objects.filter(pk=integration.pk).update(last_ping_at=now)
         open_alert = Alert.objects.filter(
             integration=integration,
-            dedup_key=HEARTBEAT_KEY,
+            dedup_hash=key_digest(HEARTBEAT_KEY),
             status=Alert.Status.FIRING,
             incident__status__in=Incident.OPEN_STATUSES,
         ).first()
@@ -538,7 +539,7 @@ def heartbeats_check(*, now: datetime | None = None) -> list[int]:
     already = set(
         Alert.objects.filter(
             integration__in=candidates,
-            dedup_key=HEARTBEAT_KEY,
+            dedup_hash=key_digest(HEARTBEAT_KEY),
             status=Alert.Status.FIRING,
             incident__status__in=Incident.OPEN_STATUSES,
         ).values_list("integration_id", flat=True)
@@ -782,25 +783,53 @@ def _kick_escalation() -> None:
 
 
 def _ingest_alone(integration: Integration, payload: InboxPayload) -> bool:
-    """Ingest one payload under a savepoint; False (and the payload marked failed) if it
-    cannot be."""
+    """Ingest one payload under a savepoint; if it cannot be, each of its alerts under a
+    savepoint of its own, so one bad alert holds back neither the others (a resolution
+    travelling with it) nor later payloads. False if any alert could not be applied: those
+    stay as the failed payload, loudly (``incidents.failures``)."""
     try:
         with transaction.atomic():
             alerts = [IncomingAlert.from_json(a) for a in payload.alerts]
             _ingest_locked(integration=integration, alerts=alerts, now=payload.received_at)
     except (OperationalError, InterfaceError):
         raise
-    except Exception as exc:  # noqa: BLE001 - this payload cannot be ingested: keep it
-        logger.exception(
-            "Inbox payload %s of integration %s failed; kept as failed.",
+    except Exception:  # noqa: BLE001 - find the alerts that cannot be ingested, below
+        logger.warning(
+            "Inbox payload %s of integration %s failed; again, one alert at a time.",
             payload.pk,
             integration.pk,
+            exc_info=True,
         )
-        payload.failed_at = timezone.now()
-        payload.error = f"{type(exc).__name__}: {exc}"[:2000]
-        payload.save(update_fields=["failed_at", "error"])
-        return False
-    return True
+    else:
+        return True
+    failed, first_error = [], None
+    for raw in payload.alerts if isinstance(payload.alerts, list) else [payload.alerts]:
+        try:
+            with transaction.atomic():
+                incoming = [IncomingAlert.from_json(raw)]
+                _ingest_locked(integration=integration, alerts=incoming, now=payload.received_at)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - this alert cannot be ingested: keep it
+            failed.append(raw)
+            first_error = first_error or exc
+    if not failed:
+        return True
+    logger.error(
+        "Inbox payload %s of integration %s: %s of its alerts failed (%s); kept as failed.",
+        payload.pk,
+        integration.pk,
+        len(failed),
+        failures.describe(first_error),
+    )
+    failures.payload_failed(
+        integration=integration,
+        payload=payload,
+        failed_alerts=failed,
+        error=first_error,
+        now=timezone.now(),
+    )
+    return False
 
 
 def inbox_retry(*, payload_ids: Iterable[int]) -> int:

@@ -17,10 +17,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents import alert_details
+from incidents.payloads import MAX_SUMMARY_LENGTH
 from portal.catalog.models import Service
 from portal.people.models import Team
 
 TOKEN_PREFIX_LENGTH = 8
+TITLE_MAX_LENGTH = 300  # Incident.title: an alert's summary is cut to fit, with "…"
 
 
 class Severity(models.IntegerChoices):
@@ -39,6 +42,34 @@ def default_severity_map() -> dict[str, int]:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def key_digest(value: str) -> str:
+    """The fixed-length SHA-256 (hex) of an identity from outside (an Alertmanager ``groupKey``
+    or fingerprint, a generic ``dedup_key``): what identities are matched and indexed by, so
+    an identity of any length is kept whole (an index entry of PostgreSQL holds ~2,700 bytes)."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class DigestField(models.CharField):
+    """The :func:`key_digest` of the model's ``source`` field, filled on every INSERT (``save``
+    and ``bulk_create`` alike) and on updates that name it."""
+
+    def __init__(self, *args, source: str, **kwargs):
+        self.source = source
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        value = key_digest(getattr(model_instance, self.source) or "")
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 class Integration(models.Model):
@@ -200,7 +231,7 @@ class Incident(models.Model):
 
     OPEN_STATUSES = (Status.TRIGGERED, Status.ACKNOWLEDGED)
 
-    title = models.CharField(max_length=300)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
     description = models.TextField(blank=True)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.SEV3)
     severity_set_by_hand = models.BooleanField(default=False)
@@ -211,7 +242,9 @@ class Incident(models.Model):
     integration = models.ForeignKey(
         Integration, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
     )
-    group_key = models.CharField(max_length=500, blank=True)
+    # Kept whole (any length) for display; matched by its digest.
+    group_key = models.TextField(blank=True)
+    group_hash = DigestField(source="group_key")
     commander = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -259,7 +292,7 @@ class Incident(models.Model):
                 condition=Q(severity__gte=1, severity__lte=4), name="incident_severity_1_4"
             ),
             models.UniqueConstraint(
-                fields=["integration", "group_key"],
+                fields=["integration", "group_hash"],
                 condition=Q(status__in=["triggered", "acknowledged"], integration__isnull=False),
                 name="incident_one_open_per_group",
             ),
@@ -304,11 +337,13 @@ class Alert(models.Model):
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
-    dedup_key = models.CharField(max_length=500)
+    # The identity, kept whole (any length) for display; matched by its digest.
+    dedup_key = models.TextField()
+    dedup_hash = DigestField(source="dedup_key")
     status = models.CharField(max_length=16, choices=Status.choices)
-    summary = models.CharField(max_length=500)
+    summary = models.CharField(max_length=MAX_SUMMARY_LENGTH)  # cut with "…" when longer
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.SEV4)
-    source = models.CharField(max_length=300, blank=True)
+    source = models.TextField(blank=True)  # the generator URL (Prometheus: often 1,000 chars)
     labels = models.JSONField(default=dict, blank=True)
     annotations = models.JSONField(default=dict, blank=True)
     # The alert as received (Alertmanager: the alert object; generic: the whole body).
@@ -323,13 +358,17 @@ class Alert(models.Model):
         ordering = ["received_at", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["integration", "dedup_key", "incident"], name="alert_unique_per_incident"
+                fields=["integration", "dedup_hash", "incident"], name="alert_unique_per_incident"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["firing", "resolved"]), name="alert_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["integration", "dedup_key", "-received_at"])]
+        indexes = [
+            models.Index(
+                fields=["integration", "dedup_hash", "-received_at"], name="alert_identity_latest"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.summary} [{self.status}]"
@@ -339,8 +378,16 @@ class Alert(models.Model):
         """``source`` when it is an http(s) address, else "": the field comes from whoever
         holds the integration's token, so a ``javascript:`` or ``data:`` link never becomes
         a link on the incident page."""
-        scheme = self.source.split(":", 1)[0].lower() if ":" in self.source else ""
-        return self.source if scheme in ("http", "https") and "//" in self.source[:9] else ""
+        return alert_details.http_url(self.source)
+
+    @property
+    def description(self) -> str:
+        return alert_details.description(self)
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """Runbook, dashboard, panel and generator links (http(s) only)."""
+        return alert_details.links(self)
 
 
 class IncidentEvent(models.Model):
@@ -362,6 +409,7 @@ class IncidentEvent(models.Model):
         PAGE = "page", "Page sent"
         NOBODY = "nobody", "Nobody to page"
         MAINTENANCE = "maintenance", "Maintenance"
+        UPDATE_FAILED = "update_failed", "Update not applied"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)

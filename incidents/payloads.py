@@ -9,14 +9,27 @@ Unknown extra fields are ignored.
 """
 
 import json
+import math
+import re
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 
 MAX_BODY_BYTES = 1024 * 1024
-MAX_KEY_LENGTH = 500
-MAX_SUMMARY_LENGTH = 500
+MAX_SUMMARY_LENGTH = 500  # Alert.summary: longer ones are cut, with "…"
 MAX_ALERTS = 1000
+MAX_DEPTH = 64  # nesting of objects and lists; Alertmanager's payload has 4 levels
+MAX_INTEGER_DIGITS = 100
+MAX_PATH_SHOWN = 200
 STATUSES = ("firing", "resolved")
+# Times from outside are bounded as the API's are: wide enough for any real alert, narrow
+# enough that nothing downstream overflows (year 9999 in UTC-12 is year 10000 in UTC).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` if it fits ``limit`` characters, else its start with "…" (``limit`` in all)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class PayloadError(ValueError):
@@ -32,6 +45,36 @@ class PayloadError(ValueError):
         if self.field:
             body["field"] = self.field
         return body
+
+
+class MediaTypeError(PayloadError):
+    """The body is not declared as UTF-8 JSON (the webhook answers 415)."""
+
+
+def check_content_type(value: str | None) -> None:
+    """Webhook bodies are JSON in UTF-8: ``application/json`` or any ``…+json`` type, with no
+    ``charset`` or ``charset=utf-8``. Anything else (UTF-16, a form) is refused."""
+    media, _, params = (value or "").partition(";")
+    media = media.strip().lower()
+    if not media:
+        raise MediaTypeError(
+            "Send the body with Content-Type: application/json.", field="Content-Type"
+        )
+    kind, _, subtype = media.partition("/")
+    if kind != "application" or not (subtype == "json" or subtype.endswith("+json")):
+        raise MediaTypeError(
+            f"The body must be JSON (Content-Type: application/json), not {media[:100]!r}.",
+            field="Content-Type",
+        )
+    for param in params.split(";"):
+        name, _, given = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = given.strip().strip('"').lower()
+            if charset not in ("utf-8", "utf8"):
+                raise MediaTypeError(
+                    f"The body must be UTF-8 JSON, not charset {charset[:40]!r}.",
+                    field="Content-Type",
+                )
 
 
 @dataclass(frozen=True)
@@ -75,41 +118,103 @@ _TIMES = ("starts_at", "ends_at")
 
 
 def decode_json(body: bytes) -> dict:
+    """The JSON object of a UTF-8 body, refused (``PayloadError``) if it is anything JSON
+    allows Python to read but nothing can store or read back: ``NaN`` and ``Infinity``,
+    numbers too large for a double (``1e999``) or with more than ``MAX_INTEGER_DIGITS``
+    digits, lone surrogates (``"\\ud800"``), NUL characters, nesting deeper than
+    ``MAX_DEPTH``. The problem's path is named where it can be."""
     if len(body) > MAX_BODY_BYTES:
         raise PayloadError(f"The body is larger than {MAX_BODY_BYTES} bytes (1 MiB).")
-    if not body.strip():
-        raise PayloadError("The body is empty; send a JSON object.")
+    if b"\x00" in body:  # never in JSON text; every other character of UTF-16 or UTF-32
+        raise PayloadError("The body is not UTF-8 text (it holds NUL bytes: UTF-16?).")
     try:
-        data = json.loads(body)
+        text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PayloadError("The body is not UTF-8 text.") from exc
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise PayloadError("The body is empty; send a JSON object.")
+    try:
+        data = json.loads(
+            text, parse_constant=_Refused.constant, parse_float=_float, parse_int=_int
+        )
     except json.JSONDecodeError as exc:
         raise PayloadError(f"The body is not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
+    except RecursionError as exc:
+        raise PayloadError(f"The body is nested more than {MAX_DEPTH} levels deep.") from exc
     if not isinstance(data, dict):
         raise PayloadError("The body must be a JSON object.")
-    where = _nul_path(data, "")
-    if where is not None:
-        # PostgreSQL cannot store U+0000 in text or jsonb; refuse rather than fail later.
-        raise PayloadError(f"{where or 'a key'} contains a NUL character.", field=where)
+    _check_values(data)
     return data
 
 
-def _nul_path(value, path: str) -> str | None:
-    """The path of the first string (or key) containing U+0000, or None."""
-    stack = [(value, path)]
-    while stack:
-        item, where = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return where
-        elif isinstance(item, dict):
-            for key, child in reversed(list(item.items())):
-                if "\x00" in key:
-                    return where
-                stack.append((child, f"{where}.{key}" if where else key))
-        elif isinstance(item, list):
-            stack.extend((child, f"{where}[{i}]") for i, child in reversed(list(enumerate(item))))
+class _Refused:
+    """Stands for a value the parser read but that cannot be kept; ``_check_values`` finds
+    it and names its path."""
+
+    def __init__(self, problem: str):
+        self.problem = problem
+
+    @classmethod
+    def constant(cls, name: str) -> "_Refused":
+        return cls(f"is {name}, which is not a JSON number")
+
+
+def _float(raw: str):
+    value = float(raw)
+    return value if math.isfinite(value) else _Refused(f"is a number too large ({raw[:20]})")
+
+
+def _int(raw: str):
+    if len(raw.lstrip("-")) > MAX_INTEGER_DIGITS:
+        return _Refused(f"is a number with more than {MAX_INTEGER_DIGITS} digits")
+    return int(raw)
+
+
+def _problem_in(text: str) -> str | None:
+    if "\x00" in text:
+        # PostgreSQL cannot store U+0000 in text or jsonb; refuse rather than fail later.
+        return "contains a NUL character"
+    if _SURROGATE.search(text):
+        return "contains a lone surrogate (not Unicode text)"
     return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_values(data: dict) -> None:
+    """Raise ``PayloadError`` naming the first value (or key) that cannot be kept."""
+    stack = [(data, "", 1)]
+    while stack:
+        item, where, depth = stack.pop()
+        problem = None
+        if isinstance(item, _Refused):
+            problem = item.problem
+        elif isinstance(item, str):
+            problem = _problem_in(item)
+        elif isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                problem = f"is nested more than {MAX_DEPTH} levels deep"
+            elif isinstance(item, dict):
+                children = []
+                for key, child in item.items():
+                    path = f"{where}.{key}" if where else key
+                    key_problem = _problem_in(key)
+                    if key_problem:
+                        raise PayloadError(
+                            f"A key of {where or 'the body'} {key_problem}.", field=where
+                        )
+                    children.append((child, path, depth + 1))
+                stack.extend(reversed(children))
+            else:
+                stack.extend(
+                    (child, f"{where}[{i}]", depth + 1)
+                    for i, child in reversed(list(enumerate(item)))
+                )
+        if problem:
+            shown = where if len(where) <= MAX_PATH_SHOWN else where[:MAX_PATH_SHOWN] + "…"
+            raise PayloadError(f"{shown or 'The body'} {problem}.", field=shown)
 
 
 def _string(data: dict, key: str, where: str, *, required: bool, limit: int = 0) -> str:
@@ -165,6 +270,11 @@ def _time(data: dict, key: str, where: str) -> datetime | None:
         raise PayloadError(f"{where}{key} must carry a time zone.", field=f"{where}{key}")
     if value.year <= 1:  # Alertmanager's "0001-01-01T00:00:00Z" means "not set"
         return None
+    if not (EARLIEST.year <= value.year < LATEST.year and EARLIEST <= value < LATEST):
+        raise PayloadError(
+            f"{where}{key} must be a time between 1970 and 2200, not {raw!r}.",
+            field=f"{where}{key}",
+        )
     return value
 
 
@@ -176,7 +286,8 @@ def parse_alertmanager(data: dict) -> list[IncomingAlert]:
             f'Only version "4" of the Alertmanager payload is supported, not {version!r}.',
             field="version",
         )
-    group_key = _string(data, "groupKey", "", required=True, limit=MAX_KEY_LENGTH)
+    # Identities of any length are kept whole (matched by a digest, see ``key_digest``).
+    group_key = _string(data, "groupKey", "", required=True)
     _status(data, "")  # the group's status: validated, but each alert carries its own
     alerts = data.get("alerts")
     if alerts is None:
@@ -195,7 +306,7 @@ def parse_alertmanager(data: dict) -> list[IncomingAlert]:
         if not isinstance(alert, dict):
             raise PayloadError(f"alerts[{i}] must be an object.", field=f"alerts[{i}]")
         status = _status(alert, where)
-        fingerprint = _string(alert, "fingerprint", where, required=True, limit=MAX_KEY_LENGTH)
+        fingerprint = _string(alert, "fingerprint", where, required=True)
         labels = _string_map(alert, "labels", where, required=True)
         annotations = _string_map(alert, "annotations", where, required=False)
         starts_at = _time(alert, "startsAt", where)
@@ -217,7 +328,7 @@ def parse_alertmanager(data: dict) -> list[IncomingAlert]:
                 dedup_key=fingerprint,
                 group_key=group_key,
                 status=status,
-                summary=" ".join(summary.split())[:MAX_SUMMARY_LENGTH],
+                summary=cut(" ".join(summary.split()), MAX_SUMMARY_LENGTH),
                 severity=labels.get("severity", ""),
                 source=generator_url or external_url or "",
                 labels=labels,
@@ -233,11 +344,11 @@ def parse_alertmanager(data: dict) -> list[IncomingAlert]:
 def parse_generic(data: dict) -> list[IncomingAlert]:
     """``{"summary", "dedup_key", "status": "firing"|"resolved", "severity"?, "details"?,
     "source"?}``."""
-    summary = _string(data, "summary", "", required=True, limit=MAX_SUMMARY_LENGTH)
-    dedup_key = _string(data, "dedup_key", "", required=True, limit=MAX_KEY_LENGTH)
+    summary = _string(data, "summary", "", required=True)
+    dedup_key = _string(data, "dedup_key", "", required=True)
     status = _status(data, "")
     severity = _string(data, "severity", "", required=False, limit=50)
-    source = _string(data, "source", "", required=False, limit=300)
+    source = _string(data, "source", "", required=False)
     details = data.get("details")
     if details is not None and not isinstance(details, dict | str | list):
         raise PayloadError("details must be an object, a list or a string.", field="details")
@@ -246,7 +357,7 @@ def parse_generic(data: dict) -> list[IncomingAlert]:
             dedup_key=dedup_key,
             group_key=dedup_key,
             status=status,
-            summary=" ".join(summary.split()),
+            summary=cut(" ".join(summary.split()), MAX_SUMMARY_LENGTH),
             severity=severity,
             source=source,
             payload=data,

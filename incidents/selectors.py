@@ -13,6 +13,7 @@ from django.db.models import (
     Count,
     Exists,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -28,6 +29,7 @@ from incidents.models import (
     Alert,
     EscalationPolicy,
     EscalationStep,
+    InboxPayload,
     Incident,
     IncidentEvent,
     Integration,
@@ -331,6 +333,58 @@ def team_integrations(*, team: Team) -> QuerySet[Integration]:
 
 def integration_owner_team(integration: Integration) -> Team:
     return integration.service.team if integration.service_id else integration.team
+
+
+# ----------------------------------------------------------------- payloads that failed
+@dataclass(frozen=True)
+class InboxFailure:
+    """An integration with accepted payloads that could not be ingested."""
+
+    integration: Integration
+    count: int
+    last_failed_at: datetime
+    last_error: str
+
+
+def inbox_failures(*, user=None, team: Team | None = None) -> list[InboxFailure]:
+    """Integrations whose payloads failed: of ``team``, or of the teams ``user`` belongs to
+    (every integration for staff). Two queries."""
+    integrations = Integration.objects.all()
+    if team is not None:
+        integrations = integrations.filter(Q(team=team) | Q(service__team=team))
+    if user is not None and not user.is_staff:
+        mine = Membership.objects.filter(user=user).values("team_id")
+        integrations = integrations.filter(Q(team__in=mine) | Q(service__team__in=mine))
+    failed = InboxPayload.objects.filter(failed_at__isnull=False)
+    latest_error = failed.filter(integration=OuterRef("integration")).order_by("-failed_at", "-pk")
+    rows = list(
+        failed.filter(integration__in=integrations)
+        .values("integration")
+        .annotate(
+            count=Count("pk"),
+            last=Max("failed_at"),
+            error=Subquery(latest_error.values("error")[:1]),
+        )
+        .order_by("-last")
+    )
+    by_pk = Integration.objects.select_related("team", "service__team").in_bulk(
+        [r["integration"] for r in rows]
+    )
+    return [InboxFailure(by_pk[r["integration"]], r["count"], r["last"], r["error"]) for r in rows]
+
+
+def incident_failed_updates(*, incident: Incident) -> list[IncidentEvent]:
+    """The "update not applied" lines of ``incident`` whose payload is still failed (one that
+    was queued again and ingested no longer counts)."""
+    lines = list(incident.events.filter(kind=IncidentEvent.Kind.UPDATE_FAILED))
+    if not lines:
+        return []
+    still = set(
+        InboxPayload.objects.filter(
+            pk__in=[e.data.get("payload_id") for e in lines], failed_at__isnull=False
+        ).values_list("pk", flat=True)
+    )
+    return [e for e in lines if e.data.get("payload_id") in still]
 
 
 # ------------------------------------------------------------------------------- policies

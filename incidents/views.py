@@ -91,7 +91,12 @@ def _hook(request, token: str, kind: str):
         response["Retry-After"] = str(verdict.retry_after)
         return response
     try:
-        alerts = payloads.parse(kind, _read_body(request))
+        body = _read_body(request)
+        if body.strip():  # an empty body gets "empty", whatever its type
+            payloads.check_content_type(request.META.get("CONTENT_TYPE"))
+        alerts = payloads.parse(kind, body)
+    except payloads.MediaTypeError as exc:
+        return JsonResponse(exc.as_dict(), status=415)
     except payloads.PayloadError as exc:
         return JsonResponse(exc.as_dict(), status=400)
     try:
@@ -165,6 +170,7 @@ def incident_list(request):
         "page": page,
         "incidents": page.object_list,
         "querystring": _querystring_without_page(request),
+        "inbox_failures": selectors.inbox_failures(user=request.user),
     }
     template = "incidents/list.html"
     if request.htmx and request.htmx.target == "incident-results":
@@ -204,6 +210,7 @@ def _detail_context(request, incident: Incident, **forms) -> dict:
         "incident": incident,
         "can_act": can_act,
         "escalation": selectors.escalation_view(incident=incident),
+        "failed_updates": selectors.incident_failed_updates(incident=incident),
         "alerts": selectors.incident_alerts(incident=incident)[:100],
         "events": selectors.incident_timeline(incident=incident)[:300],
         "resolve_form": forms.get("resolve_form") or ResolveForm(),
@@ -478,6 +485,7 @@ def integration_list(request, slug):
     context = {
         "team": team,
         "integrations": selectors.team_integrations(team=team),
+        "inbox_failures": selectors.inbox_failures(team=team),
         "form": form,
     }
     return render(
