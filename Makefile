@@ -63,17 +63,29 @@ test: deps browser alertmanager
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
 	$(BIN)/pytest
 
-# `make test-calendar`: the suite (less browser, reliability and fuzzer) once per date above.
+# `make test-calendar`: the suite (less browser, reliability and fuzzer) once per date above,
+# SWEEP_JOBS dates at a time; each date has its own test database and Redis database.
+SWEEP_JOBS ?= 2
+SWEEP_SLOTS := $(shell seq 1 $(words $(SWEEP_DATES)))
 test-calendar: deps faketime
-	@set -e; for d in $(SWEEP_DATES); do \
-		echo "== the suite with the clock at $$d UTC"; \
-		$(MAKE) --no-print-directory test-at DATE="$$d" PYTEST_ARGS="-q -p no:cacheprovider"; \
-	done
+	@$(MAKE) --no-print-directory -j$(SWEEP_JOBS) --output-sync=target \
+		$(addprefix sweep-,$(SWEEP_SLOTS))
+	@echo "calendar sweep: the suite passed at $(words $(SWEEP_DATES)) dates: $(SWEEP_DATES)"
+
+sweep-%:
+	@echo "== the suite with the clock at $(word $*,$(SWEEP_DATES)) UTC"
+	@$(MAKE) --no-print-directory test-at DATE="$(word $*,$(SWEEP_DATES))" SWEEP_SLOT=$* \
+		PYTEST_ARGS="-q -p no:cacheprovider"
 
 # `make test-at DATE=2027-03-14T07:30 [PYTEST_ARGS=...]`: the suite with the process clock
 # starting at DATE (UTC) and ticking on from there.
 test-at: deps faketime
 	@test -n "$(DATE)" || { echo "usage: make test-at DATE=YYYY-MM-DDTHH:MM [PYTEST_ARGS=...]"; exit 2; }
+	@set -e; \
+	if [ -n "$(SWEEP_SLOT)" ]; then \
+		if [ -n "$$DATABASE_URL" ]; then export DATABASE_URL="$${DATABASE_URL}_sweep$(SWEEP_SLOT)"; fi; \
+		if [ -n "$$REDIS_URL" ]; then export REDIS_URL="$${REDIS_URL%/*}/$$((7 + $(SWEEP_SLOT)))"; fi; \
+	fi; \
 	TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "@$(subst T, ,$(DATE)):00" \
 		$(BIN)/pytest -m "$(SWEEP_MARKS)" $(PYTEST_ARGS)
 
