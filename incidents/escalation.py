@@ -26,7 +26,7 @@ from django.utils import timezone
 from incidents.models import EscalationPolicy, EscalationStep, Incident, IncidentEvent
 from incidents.services import event_add, person_name
 from portal.notifications.models import Kind
-from portal.notifications.services import absolute_url, notify
+from portal.notifications.services import notify
 from portal.people.selectors import team_managers
 
 logger = logging.getLogger(__name__)
@@ -213,9 +213,7 @@ def _page(incident: Incident, user, *, level: int, repeat: int, why: str, now: d
     body = (
         f"{incident.severity_label} incident #{incident.pk} for {services}, triggered "
         f"{incident.triggered_at:%Y-%m-%d %H:%M} UTC.\n"
-        f"You are paged as {why}.\n\n"
-        f"Acknowledge or resolve: {absolute_url(link)}\n"
-        f"Incident: {absolute_url(incident.get_absolute_url())}"
+        f"You are paged as {why}."
     )
     notify(
         user=user,
@@ -226,6 +224,7 @@ def _page(incident: Incident, user, *, level: int, repeat: int, why: str, now: d
         subject=f"[{incident.severity_label}] #{incident.pk} {incident.title}",
         body=body,
         url=link,
+        links=[("Acknowledge or resolve", link), ("Incident", incident.get_absolute_url())],
         incident_id=incident.pk,
     )
     event_add(

@@ -111,9 +111,20 @@ class DeliverySerializer(serializers.ModelSerializer):
         extra_kwargs = {"method": {"help_text": "The contact method (null once removed)."}}
 
 
+class MessageLinkSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="What the link does, e.g. “Acknowledge or resolve”.")
+    url = serializers.CharField(help_text="An absolute URL.")
+
+
 class MessageSerializer(serializers.ModelSerializer):
     kind = KindField(read_only=True)
     is_read = serializers.BooleanField(read_only=True)
+    links = MessageLinkSerializer(
+        many=True,
+        read_only=True,
+        help_text="Actions Runwell attached to the message (the body is text and may quote "
+        "what people wrote: links in it are not Runwell's).",
+    )
     deliveries = DeliverySerializer(
         many=True, read_only=True, help_text="Where it was sent; empty: in-app only."
     )
@@ -126,6 +137,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "subject",
             "body",
             "url",
+            "links",
             "incident_id",
             "created_at",
             "read_at",

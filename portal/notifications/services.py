@@ -46,6 +46,7 @@ within 60 s are bundled into one message; every row is still logged.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -101,10 +102,15 @@ def notify(
     subject: str,
     body: str,
     url: str = "",
+    links: Sequence[tuple[str, str]] = (),
     incident_id: int | None = None,
 ) -> Message:
     """Put a message in the person's inbox and deliver it to the methods they chose for
-    ``kind``. Idempotent on ``dedup_key``; safe inside or outside a transaction."""
+    ``kind``. Idempotent on ``dedup_key``; safe inside or outside a transaction.
+
+    ``links`` are ``(label, url)`` actions that the calling code made (the inbox shows them
+    as buttons, email and chat as "Label: url" lines after the body). Never build them from
+    text a person wrote; ``body`` is shown as text."""
     return message_send(
         user=user,
         kind=kind,
@@ -112,6 +118,7 @@ def notify(
         subject=subject,
         body=body,
         url=url,
+        links=links,
         incident_id=incident_id,
     )
 
@@ -124,6 +131,7 @@ def message_send(
     subject: str,
     body: str,
     url: str = "",
+    links: Sequence[tuple[str, str]] = (),
     incident_id: int | None = None,
     methods: list[ContactMethod] | None = None,
     exclude_method_ids: tuple[int, ...] = (),
@@ -149,6 +157,7 @@ def message_send(
                     subject=_one_line(subject, SUBJECT_MAX),
                     body=body,
                     url=absolute_url(url),
+                    links=[{"label": label, "url": absolute_url(href)} for label, href in links],
                     incident_id=incident_id,
                 )
         except IntegrityError:
@@ -295,9 +304,10 @@ def _compose(rows: list[Notification]) -> channels.Outgoing:
     footer = f"\n\n--\nRunwell. Choose what reaches you where: {profile_url}"
     if len(rows) == 1:
         message = rows[0].message
-        body = message.body.strip()
-        if message.url:
-            body = f"{body}\n\n{message.url}" if body else message.url
+        lines = [f"{link['label']}: {link['url']}" for link in message.links]
+        if message.url and all(link["url"] != message.url for link in message.links):
+            lines.append(message.url)
+        body = "\n\n".join(part for part in (message.body.strip(), "\n".join(lines)) if part)
         return channels.Outgoing(
             subject=_one_line(message.subject, LOCK_SCREEN_SUBJECT), body=body + footer
         )
