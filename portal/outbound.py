@@ -235,7 +235,7 @@ def post_json(url: str, payload, *, headers: dict[str, str], timeout: float) -> 
             response = client.send(request, stream=True)
             response.close()  # unread: nothing a remote server says reaches anyone
     except httpx.TimeoutException as exc:
-        raise OutboundUnavailable(f"No answer within {timeout:g} s.") from exc
+        raise OutboundUnavailable(f"No answer: timed out after {timeout:g} s.") from exc
     except httpx.ConnectError as exc:
         logger.info("Outbound request to %s (%s) failed to connect: %s", target.host, address, exc)
         raise OutboundUnavailable("Could not connect.") from exc
