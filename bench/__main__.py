@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
             "REDIS_URL": redis_url,
             "CELERY_BROKER_URL": redis_url,
             "RUNWELL_BASE_URL": "http://127.0.0.1:8000",
+            # The chat webhooks are a loopback receiver: outbound HTTP must be allowed there.
+            "OUTBOUND_ALLOW_PRIVATE": "127.0.0.1/32",
             "BENCH_SMALL_DATABASE_URL": "",  # the started processes see the large seed only
         }
         os.environ.update(process_env)

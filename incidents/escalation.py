@@ -27,7 +27,7 @@ from incidents import alert_details
 from incidents.models import EscalationPolicy, EscalationStep, Incident, IncidentEvent
 from incidents.services import event_add, person_name
 from portal.notifications.models import Kind
-from portal.notifications.services import absolute_url, notify
+from portal.notifications.services import notify
 from portal.people.selectors import team_managers
 
 logger = logging.getLogger(__name__)
@@ -214,9 +214,7 @@ def _page(incident: Incident, user, *, level: int, repeat: int, why: str, now: d
     body = (
         f"{incident.severity_label} incident #{incident.pk} for {services}, triggered "
         f"{incident.triggered_at:%Y-%m-%d %H:%M} UTC.\n"
-        f"You are paged as {why}.\n\n"
-        f"Acknowledge or resolve: {absolute_url(link)}\n"
-        f"Incident: {absolute_url(incident.get_absolute_url())}"
+        f"You are paged as {why}."
     )
     alerts = incident.alerts.order_by("status", "-received_at", "pk")
     shown = list(alerts[: alert_details.TEXT_ALERTS + 1])
@@ -232,6 +230,7 @@ def _page(incident: Incident, user, *, level: int, repeat: int, why: str, now: d
         subject=f"[{incident.severity_label}] #{incident.pk} {incident.title}",
         body=body,
         url=link,
+        links=[("Acknowledge or resolve", link), ("Incident", incident.get_absolute_url())],
         incident_id=incident.pk,
     )
     event_add(

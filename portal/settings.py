@@ -5,6 +5,7 @@ filesystem broker, console email). Production sets ``DEBUG=false`` and must then
 real ``SECRET_KEY``: the default one refuses to start.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -140,6 +141,21 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Runwell <runwell@localhost>")
 # Seconds per SMTP operation: a dead mail server must not hold a delivery worker for long.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# Outbound HTTP (portal/outbound.py) refuses private, loopback and reserved targets, except
+# these networks (CIDR, e.g. "10.20.0.0/16,127.0.0.1/32"): staff's own chat server or provider
+# on the company network, test fakes on loopback. Anyone's webhook may then reach them too.
+OUTBOUND_ALLOW_PRIVATE = env.list("OUTBOUND_ALLOW_PRIVATE", default=[])
+for _network in OUTBOUND_ALLOW_PRIVATE:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"OUTBOUND_ALLOW_PRIVATE: {_exc}") from _exc
+# Contact methods: at most this many per person; "Test" sends per 10 minutes, per person and
+# per address (whoever sends them: a test must not be a way to flood someone else's inbox).
+CONTACT_METHODS_MAX = env.int("CONTACT_METHODS_MAX", default=20)
+CONTACT_TESTS_PER_PERSON = env.int("CONTACT_TESTS_PER_PERSON", default=5)
+CONTACT_TESTS_PER_ADDRESS = env.int("CONTACT_TESTS_PER_ADDRESS", default=3)
 
 # Celery: Redis when REDIS_URL (or CELERY_BROKER_URL) is set, else an embedded filesystem broker.
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -120,10 +120,11 @@ def test_team_and_service_pages_show_their_panels(client, user, monkeypatch):
 
 @pytest.mark.django_db
 def test_base_page_lets_htmx_swap_400_answers(client, user):
-    """Bad input answers 400 with the form and its messages; htmx must show it."""
+    """Bad input answers 400 with the form and its messages, too many tries 429 with the
+    reason; htmx must show them."""
     client.force_login(user)
     html = client.get(reverse("dashboard")).content.decode()
-    assert '{"code":"(400|409|422)","swap":true,"error":false}' in html
+    assert '{"code":"(400|409|422|429)","swap":true,"error":false}' in html
     assert "/static/django_htmx/htmx-2" in html  # served by us, not a CDN
 
 

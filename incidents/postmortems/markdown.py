@@ -7,9 +7,14 @@ style, no event handlers, no ``javascript:`` / ``data:`` URLs, and every link ge
 so that harmless tags (``<kbd>``, ``<details>``) work, which makes nh3 the one gate that
 decides what reaches the page; it also balances tags, so a section cannot break the page
 around it.
+
+No image is ever loaded from elsewhere (a remote image in a postmortem is a tracking pixel:
+it tells its host who read the page, and when). Markdown images (``![alt](url)``) render as a
+plain link to the image, named by its alt text; raw ``<img>`` tags are dropped by nh3.
 """
 
 import nh3
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
@@ -35,7 +40,6 @@ ALLOWED_TAGS = {
     "h6",
     "hr",
     "i",
-    "img",
     "kbd",
     "li",
     "ol",
@@ -58,7 +62,6 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
-    "img": {"src", "alt", "title"},
     "ol": {"start"},
     "td": {"align"},
     "th": {"align"},
@@ -67,6 +70,20 @@ URL_SCHEMES = {"http", "https", "mailto"}
 MAX_INPUT = 100_000
 
 _md = MarkdownIt("commonmark", {"html": True, "breaks": True}).enable(["table", "strikethrough"])
+
+
+def _image_as_link(self, tokens, idx, options, env) -> str:
+    """``![alt](url)`` as a link to the image, never the image itself."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = self.renderInlineAsText(token.children or [], options, env).strip()
+    return (
+        f'<a href="{escape(src)}" title="Image, not shown: open it from here">'
+        f"{escape(alt or src or 'image')}</a>"
+    )
+
+
+_md.add_render_rule("image", _image_as_link)
 
 
 def sanitize_html(html: str) -> str:

@@ -10,12 +10,12 @@ from django.db.models import Prefetch
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.api.base import ApiView, ApiViewSet
-from portal.notifications import selectors, services
+from portal.notifications import methods, selectors, services
 from portal.notifications.models import Channel, ContactMethod, Kind, Message, Notification
 
 
@@ -111,9 +111,20 @@ class DeliverySerializer(serializers.ModelSerializer):
         extra_kwargs = {"method": {"help_text": "The contact method (null once removed)."}}
 
 
+class MessageLinkSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="What the link does, e.g. “Acknowledge or resolve”.")
+    url = serializers.CharField(help_text="An absolute URL.")
+
+
 class MessageSerializer(serializers.ModelSerializer):
     kind = KindField(read_only=True)
     is_read = serializers.BooleanField(read_only=True)
+    links = MessageLinkSerializer(
+        many=True,
+        read_only=True,
+        help_text="Actions Runwell attached to the message (the body is text and may quote "
+        "what people wrote: links in it are not Runwell's).",
+    )
     deliveries = DeliverySerializer(
         many=True, read_only=True, help_text="Where it was sent; empty: in-app only."
     )
@@ -126,6 +137,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "subject",
             "body",
             "url",
+            "links",
             "incident_id",
             "created_at",
             "read_at",
@@ -164,8 +176,10 @@ class ContactMethodViewSet(ApiViewSet):
 
     @extend_schema(request=ContactMethodCreateSerializer, responses={201: ContactMethodSerializer})
     def create(self, request):
+        """Add a contact method (at most 20 by default). A webhook URL must point at a public
+        address: loopback, private, link-local and reserved targets are refused."""
         data = self.body(ContactMethodCreateSerializer)
-        method = services.contact_method_create(user=request.user, **data)
+        method = methods.contact_method_create(user=request.user, **data)
         return self._out(method.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=ContactMethodUpdateSerializer, responses=ContactMethodSerializer)
@@ -173,7 +187,7 @@ class ContactMethodViewSet(ApiViewSet):
         method = self._mine(pk)
         data = self.body(ContactMethodUpdateSerializer, partial=partial)
         current = {"address": method.address, "label": method.label, "enabled": method.enabled}
-        services.contact_method_update(method=method, **{**current, **data})
+        methods.contact_method_update(method=method, **{**current, **data})
         return self._out(method.pk)
 
     @extend_schema(request=ContactMethodUpdateSerializer, responses=ContactMethodSerializer)
@@ -183,7 +197,7 @@ class ContactMethodViewSet(ApiViewSet):
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
         """Remove it; the delivery log keeps what was sent to it."""
-        services.contact_method_delete(method=self._mine(pk))
+        methods.contact_method_delete(method=self._mine(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={202: MessageSerializer})
@@ -191,8 +205,12 @@ class ContactMethodViewSet(ApiViewSet):
     def test(self, request, pk=None):
         """Send a test message to this method alone, whatever your preferences say. It is
         delivered in the background (its outcome shows on the method and in the message's
-        deliveries) and appears in your inbox too."""
-        message = services.contact_method_send_test(method=self._mine(pk))
+        deliveries) and appears in your inbox too. At most a few tests per ten minutes, per
+        person and per address (whoever sends them): beyond that, 429 with Retry-After."""
+        try:
+            message = methods.contact_method_send_test(method=self._mine(pk))
+        except methods.TestThrottled as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from exc
         message = (
             selectors.inbox(user=request.user).prefetch_related("deliveries").get(pk=message.pk)
         )

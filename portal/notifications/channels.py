@@ -1,5 +1,6 @@
 """Delivery over the wire: email through Django's mail backends, and Slack-compatible chat
-webhooks (``{"text": ...}`` POSTed as JSON). No ORM here.
+webhooks (``{"text": ...}`` POSTed as JSON, through :mod:`portal.outbound` like every
+outbound HTTP request). No ORM here.
 
 Each sender returns on success and raises ``DeliveryError`` otherwise, saying whether the
 failure is permanent (retrying cannot help: a 4xx from the webhook, a refused recipient) or
@@ -7,13 +8,12 @@ temporary (timeouts, refused connections, 5xx, SMTP 4xx).
 """
 
 import smtplib
-import ssl
 from dataclasses import dataclass
-from functools import cache
 
-import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+
+from portal import outbound
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 USER_AGENT = "Runwell-Notifications/1.0"
@@ -69,36 +69,25 @@ def chat_text(outgoing: Outgoing) -> str:
     return f"*{outgoing.subject}*\n{outgoing.body}".strip()
 
 
-@cache
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context per process: building one loads the CA bundle (about 40 ms of CPU),
-    which ``httpx.post`` would otherwise do again for every message."""
-    return httpx.create_ssl_context()
-
-
 def post_webhook(*, url: str, outgoing: Outgoing) -> None:
+    """POST the message to a chat webhook through :mod:`portal.outbound` (which refuses
+    internal addresses). A failure's reason names the status code only: what the remote
+    server answered is never read, so it can never be shown."""
     try:
-        response = httpx.post(
+        answer = outbound.post_json(
             url,
-            json={"text": chat_text(outgoing)},
+            {"text": chat_text(outgoing)},
             headers={"User-Agent": USER_AGENT},
             timeout=WEBHOOK_TIMEOUT_SECONDS,
-            follow_redirects=False,
-            verify=_tls_context(),
         )
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-        raise DeliveryError(f"Invalid webhook URL: {exc}", permanent=True) from exc
-    except httpx.TimeoutException as exc:
-        raise DeliveryError(
-            f"Webhook timed out after {WEBHOOK_TIMEOUT_SECONDS:g} s", permanent=False
-        ) from exc
-    except httpx.HTTPError as exc:
-        raise DeliveryError(f"Webhook unreachable: {exc}", permanent=False) from exc
-    status = response.status_code
+    except outbound.OutboundError as exc:
+        raise DeliveryError(f"Webhook not sent: {exc.reason}", permanent=exc.permanent) from exc
+    status = answer.status_code
     if 200 <= status < 300:
         return
-    snippet = response.text[:200].strip()
-    reason = f"Webhook answered HTTP {status}" + (f": {snippet}" if snippet else "")
+    reason = f"Webhook answered HTTP {status} {answer.reason}".rstrip()
+    if 300 <= status < 400:
+        reason += " (redirects are not followed)"
     # 408 and 429 ask us to come back later; any other 4xx (and a redirect, which we do not
     # follow) will not get better by retrying.
     permanent = status < 500 and status not in (408, 425, 429)

@@ -3,12 +3,13 @@
 A message is written once for every channel, so its body and link are absolute
 (``settings.RUNWELL_BASE_URL``): email and chat leave the portal and need them. Inside the
 portal, those links must be paths, or they die as soon as the portal runs on another host or
-port than the configured one. And the raw text is made for a mail client: a page body ends
-with "Acknowledge or resolve: <a long signed URL>", times are in UTC.
+port than the configured one. And the raw text is made for a mail client: times are in UTC.
 
-``inbox_entry`` turns a message into what the inbox shows: the body without raw URLs (a line
-"Label: <url>" becomes a link with that label, a URL inside a sentence a short link), links to
-the portal as paths, and "2026-12-01 23:14 UTC" in the portal's format in the viewer's zone.
+``inbox_entry`` turns a message into what the inbox shows: labelled buttons for the message's
+own link and the action links its sender stored (``Message.links``; never taken from the
+body, which may quote what a person wrote: a comment's "Acknowledge or resolve: <url>" line
+stays text, its URL a plain link showing itself), links to the portal as paths, and
+"2026-12-01 23:14 UTC" in the portal's format in the viewer's zone.
 """
 
 import re
@@ -45,8 +46,6 @@ LINK_LABELS = {
 DEFAULT_LINK_LABEL = "Open"
 
 URL = re.compile(r"https?://[^\s<>\"']+")
-# A line that is only "Label: <url>", such as "Acknowledge or resolve: https://…".
-LABELLED_LINK = re.compile(r"^\s*(?P<label>[^:\n]{1,60}?)\s*:\s*(?P<url>https?://\S+)\s*$")
 UTC_MOMENT = re.compile(r"\b(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})(?::\d{2})? UTC\b")
 
 
@@ -114,15 +113,12 @@ def _parts(text: str) -> list[Part]:
 
 
 def inbox_entry(message: Message) -> InboxEntry:
-    links: list[Link] = []
-    lines = []
-    for line in message.body.splitlines():
-        labelled = LABELLED_LINK.match(line)
-        if labelled:
-            links.append(Link(labelled["label"], in_app_url(labelled["url"])))
-        else:
-            lines.append(line)
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    links = [
+        Link(str(link["label"]), in_app_url(str(link["url"])))
+        for link in message.links or []
+        if isinstance(link, dict) and link.get("label") and link.get("url")
+    ]
+    text = re.sub(r"\n{3,}", "\n\n", message.body).strip()
     text = UTC_MOMENT.sub(_local_moment, text)
     if message.url:
         href = in_app_url(message.url)

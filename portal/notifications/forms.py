@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
+from portal import outbound
 from portal.notifications.models import Channel, Kind
 
 _email = EmailValidator(message="Enter a valid email address.")
@@ -20,6 +21,11 @@ def validate_address(*, channel: str, address: str) -> None:
         raise ValidationError({"address": exc.messages}) from exc
     if len(address) > 500:
         raise ValidationError({"address": "At most 500 characters."})
+    if channel == Channel.CHAT_WEBHOOK:
+        try:
+            outbound.check_url(address)
+        except outbound.OutboundRefused as exc:
+            raise ValidationError({"address": exc.reason}) from exc
 
 
 class ContactMethodForm(forms.Form):

@@ -5,7 +5,9 @@ delivery log.
   of its latest delivery (a permanent failure marks it ``broken`` until a later success).
 - ``NotificationPreference``: an opt-out row "do not send <kind> to <method>". No row means
   yes, so by default every kind goes to every method.
-- ``Message``: one in-app inbox entry per (recipient, dedup key). What callers create.
+- ``Message``: one in-app inbox entry per (recipient, dedup key). What callers create. Its
+  ``links`` are the action links the system made (labelled buttons in the inbox); its body is
+  text, which may quote people (a comment, a reason) and is never read for links.
 - ``Notification``: the delivery log, one row per (message, contact method), unique dedup key
   ``f"{message.dedup_key}:{method.pk}"``; status pending → sending → sent / failed.
 """
@@ -107,6 +109,9 @@ class Message(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=500, blank=True)
+    # [{"label": "Acknowledge or resolve", "url": "https://…"}, …]: made by the sender's code,
+    # never taken from text a person wrote. Shown as buttons; listed under the body elsewhere.
+    links = models.JSONField(default=list, blank=True)
     incident_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)

@@ -1,5 +1,5 @@
-"""Writes of the notifications layer: sending messages, delivering them, contact methods,
-preferences and the inbox.
+"""Writes of the notifications layer: sending messages, delivering them, preferences and the
+inbox (contact methods have their own module, ``methods.py``).
 
 Sending: every other area sends through ``notify``. It is idempotent on ``dedup_key``, so
 callers can be naive about retries::
@@ -46,6 +46,7 @@ within 60 s are bundled into one message; every row is still logged.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -101,22 +102,28 @@ def notify(
     subject: str,
     body: str,
     url: str = "",
+    links: Sequence[tuple[str, str]] = (),
     incident_id: int | None = None,
 ) -> Message:
     """Put a message in the person's inbox and deliver it to the methods they chose for
-    ``kind``. Idempotent on ``dedup_key``; safe inside or outside a transaction."""
-    return _message_send(
+    ``kind``. Idempotent on ``dedup_key``; safe inside or outside a transaction.
+
+    ``links`` are ``(label, url)`` actions that the calling code made (the inbox shows them
+    as buttons, email and chat as "Label: url" lines after the body). Never build them from
+    text a person wrote; ``body`` is shown as text."""
+    return message_send(
         user=user,
         kind=kind,
         dedup_key=dedup_key,
         subject=subject,
         body=body,
         url=url,
+        links=links,
         incident_id=incident_id,
     )
 
 
-def _message_send(
+def message_send(
     *,
     user,
     kind: str,
@@ -124,10 +131,13 @@ def _message_send(
     subject: str,
     body: str,
     url: str = "",
+    links: Sequence[tuple[str, str]] = (),
     incident_id: int | None = None,
     methods: list[ContactMethod] | None = None,
     exclude_method_ids: tuple[int, ...] = (),
 ) -> Message:
+    """``notify``, plus the choice of methods: exactly ``methods`` (a test), or the person's
+    methods for ``kind`` minus ``exclude_method_ids`` (a report about a broken one)."""
     from portal.notifications.selectors import methods_for
 
     if kind not in Kind.values:
@@ -147,6 +157,7 @@ def _message_send(
                     subject=_one_line(subject, SUBJECT_MAX),
                     body=body,
                     url=absolute_url(url),
+                    links=[{"label": label, "url": absolute_url(href)} for label, href in links],
                     incident_id=incident_id,
                 )
         except IntegrityError:
@@ -293,9 +304,10 @@ def _compose(rows: list[Notification]) -> channels.Outgoing:
     footer = f"\n\n--\nRunwell. Choose what reaches you where: {profile_url}"
     if len(rows) == 1:
         message = rows[0].message
-        body = message.body.strip()
-        if message.url:
-            body = f"{body}\n\n{message.url}" if body else message.url
+        lines = [f"{link['label']}: {link['url']}" for link in message.links]
+        if message.url and all(link["url"] != message.url for link in message.links):
+            lines.append(message.url)
+        body = "\n\n".join(part for part in (message.body.strip(), "\n".join(lines)) if part)
         return channels.Outgoing(
             subject=_one_line(message.subject, LOCK_SCREEN_SUBJECT), body=body + footer
         )
@@ -393,7 +405,7 @@ def _report_broken_method(*, method: ContactMethod) -> None:
     name = person.profile.name if hasattr(person, "profile") else person.get_username()
     what = method.get_channel_display().lower()
     stamp = int(method.broken_at.timestamp())
-    _message_send(
+    message_send(
         user=person,
         kind=Kind.REPORT,
         dedup_key=f"method-broken:{method.pk}:{stamp}",
@@ -406,7 +418,7 @@ def _report_broken_method(*, method: ContactMethod) -> None:
         exclude_method_ids=(method.pk,),
     )
     for manager in managers_of(user=person):
-        _message_send(
+        message_send(
             user=manager,
             kind=Kind.REPORT,
             dedup_key=f"method-broken:{method.pk}:{stamp}:manager:{manager.pk}",
@@ -441,66 +453,6 @@ def notifications_sweep(*, limit: int = 500) -> int:
     for pk in ids:
         deliver_notification.delay(pk)
     return len(ids)
-
-
-# -------------------------------------------------------------------------- contact methods
-def contact_method_create(*, user, channel: str, address: str, label: str = "") -> ContactMethod:
-    method = ContactMethod(user=user, channel=channel, address=address.strip(), label=label)
-    _validate_method(method)
-    with transaction.atomic():
-        method.save()
-    return method
-
-
-def contact_method_update(
-    *, method: ContactMethod, address: str, label: str, enabled: bool
-) -> ContactMethod:
-    address = address.strip()
-    fields = ["address", "label", "enabled"]
-    if address != method.address:
-        # A new address deserves a fresh start: it has never failed.
-        method.broken_at = method.last_failure_at = method.last_success_at = None
-        method.last_error = ""
-        fields += ["broken_at", "last_failure_at", "last_success_at", "last_error"]
-    method.address, method.label, method.enabled = address, label, enabled
-    _validate_method(method)
-    with transaction.atomic():
-        method.save(update_fields=fields)
-    return method
-
-
-def _validate_method(method: ContactMethod) -> None:
-    from portal.notifications.forms import validate_address
-
-    validate_address(channel=method.channel, address=method.address)
-    clash = ContactMethod.objects.filter(
-        user=method.user, channel=method.channel, address=method.address
-    ).exclude(pk=method.pk)
-    if clash.exists():
-        raise ValidationError({"address": "You already have this contact method."})
-
-
-def contact_method_delete(*, method: ContactMethod) -> None:
-    with transaction.atomic():
-        method.delete()
-
-
-def contact_method_send_test(*, method: ContactMethod) -> Message:
-    """Send a test message to this one method (whatever the preferences say). It appears in
-    the inbox too, and its outcome updates the method's last success or failure."""
-    now = timezone.now()
-    return _message_send(
-        user=method.user,
-        kind=Kind.REPORT,
-        dedup_key=f"test:{method.pk}:{now.timestamp():.6f}",
-        subject="Runwell test message",
-        body=(
-            f"This is a test of your {method.get_channel_display().lower()} {method.name}. "
-            "If you can read it, Runwell can reach you here."
-        ),
-        url=reverse("people:profile"),
-        methods=[method],
-    )
 
 
 # ------------------------------------------------------------------------------ preferences

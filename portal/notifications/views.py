@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from portal.forms import apply_validation_error
-from portal.notifications import selectors, services
+from portal.notifications import methods, selectors, services
 from portal.notifications.forms import ContactMethodEditForm, ContactMethodForm, PreferencesForm
 from portal.notifications.models import Message, Notification
 
@@ -107,7 +107,7 @@ def method_add(request):
     form = ContactMethodForm(request.POST)
     if form.is_valid():
         try:
-            services.contact_method_create(
+            methods.contact_method_create(
                 user=request.user,
                 channel=form.cleaned_data["channel"],
                 address=form.cleaned_data["address"],
@@ -127,11 +127,12 @@ def method_add(request):
     return _done(request, "Contact method added. Send it a test to check it works.")
 
 
-def _method_row_response(request, pk):
+def _method_row_response(request, pk, *, test_error: str = "", status: int = 200):
     method = next((m for m in selectors.contact_methods(user=request.user) if m.pk == pk), None)
     if method is None:
         raise Http404("No such contact method.")
-    return render(request, "notifications/profile_section.html#method_row", {"method": method})
+    context = {"method": method, "test_error": test_error}
+    return render(request, "notifications/profile_section.html#method_row", context, status=status)
 
 
 @login_required
@@ -147,7 +148,7 @@ def method_edit(request, pk):
     form = ContactMethodEditForm(request.POST)
     if form.is_valid():
         try:
-            services.contact_method_update(
+            methods.contact_method_update(
                 method=method,
                 address=form.cleaned_data["address"],
                 label=form.cleaned_data["label"],
@@ -171,7 +172,7 @@ def method_edit(request, pk):
 @require_POST
 def method_delete(request, pk):
     method = selectors.contact_method_for_owner(user=request.user, pk=pk)
-    services.contact_method_delete(method=method)
+    methods.contact_method_delete(method=method)
     return _done(request, "Contact method removed.")
 
 
@@ -179,7 +180,15 @@ def method_delete(request, pk):
 @require_POST
 def method_test(request, pk):
     method = selectors.contact_method_for_owner(user=request.user, pk=pk)
-    services.contact_method_send_test(method=method)
+    try:
+        methods.contact_method_send_test(method=method)
+    except methods.TestThrottled as exc:
+        if request.htmx:
+            response = _method_row_response(request, pk, test_error=exc.message, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        messages.error(request, exc.message)
+        return redirect("people:profile")
     if request.htmx:
         return _method_row_response(request, pk)
     messages.success(request, "Test message on its way.")

@@ -76,7 +76,10 @@ class WebhookServer:
 
 
 @pytest.fixture
-def webhook_server():
+def webhook_server(settings):
+    """A chat webhook on loopback. Outbound HTTP refuses loopback targets unless staff allow
+    them (``OUTBOUND_ALLOW_PRIVATE``), so this fixture opts in, as a test fake must."""
+    settings.OUTBOUND_ALLOW_PRIVATE = ["127.0.0.1/32"]
     server_state = WebhookServer(url="")
 
     class Handler(BaseHTTPRequestHandler):

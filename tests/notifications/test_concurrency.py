@@ -3,10 +3,11 @@
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from portal.notifications import services
-from portal.notifications.models import Kind, Message, Notification
+from portal.notifications import methods, services
+from portal.notifications.models import ContactMethod, Kind, Message, Notification
 from tests import factories
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -84,3 +85,47 @@ def test_concurrent_delivery_runs_send_once(webhook_server):
     assert len(webhook_server.requests) == 1
     row.refresh_from_db()
     assert row.status == "sent" and row.attempts == 1
+
+
+def test_adds_at_once_cannot_pass_the_cap_together(settings):
+    """The person's row is locked while counting: four adds racing for the last free place
+    leave exactly one in."""
+    settings.CONTACT_METHODS_MAX = 3
+    user = factories.UserFactory()
+    factories.ContactMethodFactory.create_batch(2, user=user)
+    addresses = iter(f"race{n}@example.com" for n in range(4))
+    lock = threading.Lock()
+
+    def add():
+        with lock:
+            address = next(addresses)
+        try:
+            methods.contact_method_create(user=user, channel="email", address=address)
+            return "added"
+        except ValidationError:
+            return "refused"
+
+    results = _run_in_threads(add, n=4)
+    assert sorted(results) == ["added", "refused", "refused", "refused"]
+    assert ContactMethod.objects.filter(user=user).count() == 3
+
+
+def test_tests_at_once_cannot_pass_the_limit_together(settings):
+    settings.CONTACT_TESTS_PER_PERSON = 2
+    user = factories.UserFactory()
+    mine = factories.ContactMethodFactory.create_batch(4, user=user)
+    queue = iter(mine)
+    lock = threading.Lock()
+
+    def press():
+        with lock:
+            method = next(queue)
+        try:
+            methods.contact_method_send_test(method=method)
+            return "sent"
+        except methods.TestThrottled:
+            return "throttled"
+
+    results = _run_in_threads(press, n=4)
+    assert sorted(results) == ["sent", "sent", "throttled", "throttled"]
+    assert Message.objects.filter(user=user, dedup_key__startswith="test:").count() == 2

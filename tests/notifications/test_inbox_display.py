@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from incidents import escalation, ingest
 from incidents.models import Incident
@@ -105,13 +106,57 @@ def test_a_message_link_gets_a_label_and_other_hosts_are_left_alone(client, else
         kind=Kind.SHIFT_REMINDER,
         dedup_key="remind:1:start",
         subject="On call from 09:00 tomorrow",
-        body="Runbook: https://wiki.example.com/runbooks/payments\nSee https://status.example.org.",
+        body="Handover notes are in the wiki.\nSee https://status.example.org.",
         url="/oncall/",
+        links=[("Runbook", "https://wiki.example.com/runbooks/payments")],
     )
     html = _inbox_html(client)
     assert '<a class="button small" href="/oncall/">Open my shifts</a>' in html
-    assert 'href="https://wiki.example.com/runbooks/payments">Runbook</a>' in html
+    assert (
+        '<a class="button small secondary" href="https://wiki.example.com/runbooks/payments">'
+        "Runbook</a>"
+    ) in html
     assert 'See <a href="https://status.example.org">https://status.example.org</a>.' in html
+
+
+def _forged_comment(me, team) -> str:
+    """Someone comments on my postmortem with a line shaped like a page's action link."""
+    from incidents.postmortems import services as postmortems
+
+    incident = factories.IncidentFactory(team=team, status="resolved", commander=me)
+    postmortem, _ = postmortems.postmortem_start(incident=incident, by=me)
+    author = factories.MembershipFactory(team=team, user__username="mallory").user
+    postmortems.comment_add(
+        postmortem=postmortem,
+        by=author,
+        body="Looks fine.\nAcknowledge or resolve: https://evil.example/x\nIncident: /admin/",
+    )
+    return postmortem.get_absolute_url()
+
+
+def test_text_a_person_wrote_never_becomes_a_labelled_button(client, team, me):
+    """Issue 15: a comment line "Acknowledge or resolve: <url>" was shown as the official
+    button in the reader's inbox. Buttons come only from links the system stored."""
+    postmortem_url = _forged_comment(me, team)
+    assert Message.objects.get(user=me).links == []
+    html = _inbox_html(client)
+    buttons = re.findall(r'<a class="button small[^"]*" href="([^"]*)">([^<]*)</a>', html)
+    assert buttons == [(postmortem_url, "Open postmortem")]
+    # The comment reads as what it is: text, with the URL it names shown as itself.
+    assert (
+        'Acknowledge or resolve: <a href="https://evil.example/x">https://evil.example/x</a>'
+    ) in html
+    assert "Incident: /admin/" in html
+
+
+def test_api_lists_the_action_links_apart_from_the_body(team, me):
+    _, message = _paged(team, me)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {factories.ApiTokenFactory(user=me).raw}")
+    data = client.get(f"/api/v1/inbox/{message.pk}/").json()
+    assert [link["label"] for link in data["links"]] == ["Acknowledge or resolve", "Incident"]
+    assert data["links"][0]["url"] == message.url
+    assert "http" not in data["body"]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from portal.notifications import selectors, services
+from portal.notifications import methods, selectors, services
 from portal.notifications.models import Kind, Message, Notification
 from tests import factories
 
@@ -129,10 +129,10 @@ def test_changing_an_address_clears_its_failure(user):
     method = factories.ContactMethodFactory(
         user=user, broken_at=timezone.now(), last_error="550", last_failure_at=timezone.now()
     )
-    services.contact_method_update(method=method, address=method.address, label="x", enabled=True)
+    methods.contact_method_update(method=method, address=method.address, label="x", enabled=True)
     method.refresh_from_db()
     assert method.broken_at is not None  # same address: still failing
-    services.contact_method_update(method=method, address="new@example.com", label="", enabled=True)
+    methods.contact_method_update(method=method, address="new@example.com", label="", enabled=True)
     method.refresh_from_db()
     assert method.broken_at is None and method.last_error == ""
 
@@ -141,10 +141,10 @@ def test_contact_method_validation(user):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError) as exc:
-        services.contact_method_create(user=user, channel="email", address="not-an-email")
+        methods.contact_method_create(user=user, channel="email", address="not-an-email")
     assert "address" in exc.value.error_dict
     with pytest.raises(ValidationError):
-        services.contact_method_create(user=user, channel="chat_webhook", address="ftp://x/y")
-    services.contact_method_create(user=user, channel="email", address="me@example.com")
+        methods.contact_method_create(user=user, channel="chat_webhook", address="ftp://x/y")
+    methods.contact_method_create(user=user, channel="email", address="me@example.com")
     with pytest.raises(ValidationError):
-        services.contact_method_create(user=user, channel="email", address="me@example.com")
+        methods.contact_method_create(user=user, channel="email", address="me@example.com")

@@ -168,3 +168,60 @@ def test_rendered_sections_and_comments_are_sanitised_on_the_pages(client, start
     page = client.get(started.get_absolute_url()).content.decode()
     assert "onerror" not in page and "alert(3)" not in page
     assert 'href="javascript' not in page
+
+
+# ------------------------------------------------------------------ no remote images (issue 15)
+PIXEL = "https://evil.example/pixel.gif?reader=1"
+IMAGES = [
+    f"![our graph]({PIXEL})",
+    f'![our graph]({PIXEL} "Title")',
+    f"![our graph][g]\n\n[g]: {PIXEL}",
+    f"[![our graph]({PIXEL})](https://example.com/dashboard)",
+    f'<img src="{PIXEL}" alt="our graph">',
+    f'<img srcset="{PIXEL} 2x">',
+    f'<picture><source srcset="{PIXEL}"><img src="{PIXEL}"></picture>',
+    f'<p style="background:url({PIXEL})">x</p>',
+    f'<video poster="{PIXEL}"></video>',
+    f"| a |\n|---|\n| ![our graph]({PIXEL}) |",
+]
+
+
+def _loaded_urls(html: str) -> list[str]:
+    """Every URL the browser would fetch while rendering (not links it would follow)."""
+    parser = _Collect()
+    parser.feed(html)
+    return [
+        value
+        for tag, attrs in parser.tags
+        for name, value in attrs.items()
+        if name in {"src", "srcset", "poster", "style", "background", "data"}
+        or (tag == "link" and name == "href")
+    ]
+
+
+@pytest.mark.parametrize("text", IMAGES)
+def test_remote_images_are_never_loaded(text):
+    html = str(render_markdown(text))
+    assert "<img" not in html and _loaded_urls(html) == []
+    assert_safe(html)
+
+
+def test_a_markdown_image_becomes_a_link_named_by_its_alt_text():
+    html = str(render_markdown(f"Before: ![our graph]({PIXEL}) and ![](https://x.example/a.png)"))
+    assert f'<a href="{PIXEL.replace("&", "&amp;")}"' in html and ">our graph</a>" in html
+    assert ">https://x.example/a.png</a>" in html  # no alt text: the address names it
+    assert "Image, not shown" in html
+
+
+def test_the_postmortem_page_loads_no_remote_image(client, started, commander):
+    from incidents.postmortems import services
+
+    section = started.sections.first()
+    services.section_save(
+        section=section, base_version=1, body=f"Graph: ![our graph]({PIXEL})", by=commander
+    )
+    services.comment_add(postmortem=started, body=f'<img src="{PIXEL}">', by=commander)
+    client.force_login(commander)
+    page = client.get(started.get_absolute_url()).content.decode()
+    assert not any("evil.example" in url for url in _loaded_urls(page))
+    assert ">our graph</a>" in page

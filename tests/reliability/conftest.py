@@ -244,6 +244,8 @@ def stack(reliability_db, request):
         "DEBUG": "true",
         "RUNWELL_BASE_URL": "http://127.0.0.1:8000",
         "LOG_LEVEL": "INFO",
+        # The chat webhooks are a loopback receiver: outbound HTTP must be allowed there.
+        "OUTBOUND_ALLOW_PRIVATE": "127.0.0.1/32",
     }
     procs = harness.Processes(env=env)
     try:
