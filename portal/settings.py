@@ -5,6 +5,7 @@ filesystem broker, console email). Production sets ``DEBUG=false`` and must then
 real ``SECRET_KEY``: the default one refuses to start.
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -319,3 +320,29 @@ SPECTACULAR_SETTINGS = {
 }
 # When set, GET /metrics requires "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# Limits on what people do by hand (portal/throttle.py), counted in the cache (Redis in
+# production). "N/<window>", the window a number of s, min, h or d ("5/10min", "20/15min");
+# "off" lifts the limit.
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|min|h|hour|d|day)\s*$")
+_RATE_SECONDS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def _rate(name: str, default: str) -> tuple[int, int] | None:
+    text = env.str(name, default=default)
+    if text.strip().lower() == "off":
+        return None
+    match = _RATE.match(text)
+    if not match or int(match[1]) < 1 or match[2] == "0":
+        raise ImproperlyConfigured(
+            f"{name} must read like 5/10min (a count, then a window in s, min, h or d), or off."
+        )
+    return int(match[1]), int(match[2] or 1) * _RATE_SECONDS[match[3]]
+
+
+# Declaring incidents (pages and API together), per person: each declaration pages a team.
+INCIDENT_DECLARE_RATE = _rate("INCIDENT_DECLARE_RATE", "5/10min")
+# Failed sign-ins (/login/ and /admin/login/): per account and per client address. Over
+# either, sign-in answers 429 until the window ends, even with the right password.
+SIGNIN_RATE_ACCOUNT = _rate("SIGNIN_RATE_ACCOUNT", "5/15min")
+SIGNIN_RATE_ADDRESS = _rate("SIGNIN_RATE_ADDRESS", "20/15min")
