@@ -346,3 +346,6 @@ INCIDENT_DECLARE_RATE = _rate("INCIDENT_DECLARE_RATE", "5/10min")
 # either, sign-in answers 429 until the window ends, even with the right password.
 SIGNIN_RATE_ACCOUNT = _rate("SIGNIN_RATE_ACCOUNT", "5/15min")
 SIGNIN_RATE_ADDRESS = _rate("SIGNIN_RATE_ADDRESS", "20/15min")
+# Behind a proxy every request comes from the proxy's address: with this set, the address of
+# sign-in limits is the last X-Forwarded-For entry (the one the proxy appended).
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
