@@ -5,6 +5,7 @@ filesystem broker, console email). Production sets ``DEBUG=false`` and must then
 real ``SECRET_KEY``: the default one refuses to start.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -18,12 +19,20 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 INSECURE_SECRET_KEY = "insecure-runwell-development-key-change-me"
+# Production's key signs sessions, acknowledge links and password resets: as Django's own
+# deploy check asks, at least 50 characters, at least 5 different ones.
+SECRET_KEY_MIN_LENGTH, SECRET_KEY_MIN_UNIQUE = 50, 5
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_SECRET_KEY)
-if not DEBUG and SECRET_KEY == INSECURE_SECRET_KEY:
+if not DEBUG and (
+    SECRET_KEY == INSECURE_SECRET_KEY
+    or len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE
+):
     raise ImproperlyConfigured(
-        "SECRET_KEY must be set to a long random value when DEBUG is off "
-        "(the built-in development key is public)."
+        "SECRET_KEY must be set to a long random value when DEBUG is off: at least "
+        f"{SECRET_KEY_MIN_LENGTH} characters, not the built-in development key (it is public). "
+        "Make one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -133,6 +142,19 @@ STORAGES = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    # HTTPS only: redirect plain HTTP (except the health check and the metrics scrape, which
+    # reach the web processes directly) and tell browsers to stay on HTTPS (HSTS).
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = env.list(
+        "SECURE_REDIRECT_EXEMPT", default=[r"^healthz$", r"^metrics$"]
+    )
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Trust X-Forwarded-Proto: https only behind a proxy that sets it (and drops the client's own):
+# otherwise anyone could make a plain HTTP request look secure.
+TRUST_X_FORWARDED_PROTO = env.bool("TRUST_X_FORWARDED_PROTO", default=False)
+if TRUST_X_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Email: console in development, SMTP (smtp://user:pass@host:587 or smtp+tls://...) in production.
@@ -318,8 +340,20 @@ SPECTACULAR_SETTINGS = {
         "ActionItemPriorityEnum": "incidents.postmortems.models.ActionItem.Priority",
     },
 }
-# When set, GET /metrics requires "Authorization: Bearer <METRICS_TOKEN>".
+# GET /metrics (portal/metrics.py) answers a request with "Authorization: Bearer
+# <METRICS_TOKEN>", or from an address in METRICS_ALLOW_IPS (addresses or networks, matched
+# against REMOTE_ADDR). With neither set it is open under DEBUG and closed (403) in production.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+try:
+    METRICS_ALLOW_IPS = [
+        ipaddress.ip_network(entry.strip(), strict=False)
+        for entry in env.list("METRICS_ALLOW_IPS", default=[])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"METRICS_ALLOW_IPS: {exc} (addresses or networks such as 10.0.0.0/8)."
+    ) from exc
+METRICS_OPEN_WITHOUT_CREDENTIALS = DEBUG
 
 # Limits on what people do by hand (portal/throttle.py), counted in the cache (Redis in
 # production). "N/<window>", the window a number of s, min, h or d ("5/10min", "20/15min");
