@@ -125,3 +125,17 @@ def test_check_deploy_has_no_https_or_hsts_warnings():
     for warning in ("security.W004", "security.W005", "security.W008", "security.W021"):
         assert warning not in output
     assert "System check identified no issues" in output, output
+
+
+def test_throttle_rates_are_read_and_checked_at_start_up():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.INCIDENT_DECLARE_RATE, s.SIGNIN_RATE_ACCOUNT, s.SIGNIN_RATE_ADDRESS)"
+    )
+    values = _values(
+        code, INCIDENT_DECLARE_RATE="3/h", SIGNIN_RATE_ACCOUNT="off", SIGNIN_RATE_ADDRESS="50/30min"
+    )
+    assert values == ["(3,", "3600)", "None", "(50,", "1800)"]
+    result = _production("pass", INCIDENT_DECLARE_RATE="lots")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: INCIDENT_DECLARE_RATE must read like 5/10min" in result.stderr
