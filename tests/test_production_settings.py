@@ -11,8 +11,17 @@ from django.conf import settings
 GOOD_KEY = "k3y-" + "0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN"  # 55 characters
 
 
+# Not inherited: the values under test, and the async-safety switch an earlier test (the
+# browser's live server) may have set in this process, which check --deploy reports.
+NOT_INHERITED = {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def _environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+
+
 def _run(code: str, **env) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    base = _environment()
     base |= {"DJANGO_SETTINGS_MODULE": "portal.settings", "CELERY_BROKER_URL": "memory://"}
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); " + code],
@@ -114,7 +123,7 @@ def test_check_deploy_has_no_https_or_hsts_warnings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
         cwd=settings.BASE_DIR,
-        env={k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+        env=_environment()
         | {"DEBUG": "false", "SECRET_KEY": GOOD_KEY, "CELERY_BROKER_URL": "memory://"},
         capture_output=True,
         text=True,
