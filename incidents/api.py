@@ -17,6 +17,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 
 from incidents import selectors, services
@@ -303,9 +304,19 @@ class IncidentViewSet(ApiViewSet):
 
     @extend_schema(request=IncidentDeclareSerializer, responses={201: IncidentDetailSerializer})
     def create(self, request):
-        """Declare an incident by hand (anyone signed in may)."""
+        """Declare an incident by hand (anyone signed in may, for any team; at most
+        ``INCIDENT_DECLARE_RATE`` per person, pages and API together: 429 beyond)."""
         data = self.body(IncidentDeclareSerializer)
-        incident = services.incident_declare(by=request.user, **data)
+        attempt = services.incident_declare_attempt(by=request.user)
+        if attempt.refused:
+            raise Throttled(
+                wait=attempt.retry_after, detail=services.incident_declare_refusal(attempt)
+            )
+        try:
+            incident = services.incident_declare(by=request.user, **data)
+        except Exception:
+            attempt.undo()
+            raise
         return self._out(request, incident.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=IncidentDetailSerializer)

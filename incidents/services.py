@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +27,7 @@ from incidents.models import (
     MaintenanceWindow,
     Severity,
 )
+from portal import throttle
 from portal.catalog.models import Service
 from portal.celery import enqueue_now
 from portal.people.models import Team
@@ -180,6 +182,23 @@ def _refresh(target: Incident, source: Incident) -> Incident:
 
 
 # ------------------------------------------------------------------------------- lifecycle
+def incident_declare_attempt(*, by, now: float | None = None) -> throttle.Attempt:
+    """Count one declaration by ``by`` against ``INCIDENT_DECLARE_RATE`` (pages and API
+    share the count): every declaration pages a team. Refused: ``retry_after`` is set. Undo
+    the attempt if the declaration then fails."""
+    return throttle.hit("declare", by.pk, settings.INCIDENT_DECLARE_RATE, now=now)
+
+
+def incident_declare_refusal(attempt: throttle.Attempt) -> str:
+    """What a person refused by the declaration limit reads."""
+    count, window = settings.INCIDENT_DECLARE_RATE
+    return (
+        f"You have declared {count} incidents within {throttle.wait_text(window)}, the most "
+        f"one person may. Try again in {throttle.wait_text(attempt.retry_after)}, or ask "
+        "someone else to declare it."
+    )
+
+
 @transaction.atomic
 def incident_declare(
     *,

@@ -184,24 +184,35 @@ def incident_list(request):
 @require_http_methods(["GET", "POST"])
 def incident_declare(request):
     form = DeclareForm(request.POST or None, initial={"services": request.GET.getlist("service")})
+    attempt = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            incident = services.incident_declare(
-                title=data["title"],
-                severity=data["severity"],
-                services=list(data["services"]),
-                team=data["team"],
-                description=data["description"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
+        attempt = services.incident_declare_attempt(by=request.user)
+        if attempt.refused:
+            form.add_error(None, services.incident_declare_refusal(attempt))
         else:
-            messages.success(request, f"Incident #{incident.pk} declared; paging its team.")
-            return redirect(incident)
+            try:
+                incident = services.incident_declare(
+                    title=data["title"],
+                    severity=data["severity"],
+                    services=list(data["services"]),
+                    team=data["team"],
+                    description=data["description"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                attempt.undo()
+                apply_validation_error(form, exc)
+            else:
+                messages.success(request, f"Incident #{incident.pk} declared; paging its team.")
+                return redirect(incident)
     status = 400 if form.errors else 200
-    return render(request, "incidents/declare.html", {"form": form}, status=status)
+    if attempt is not None and attempt.refused:
+        status = 429
+    response = render(request, "incidents/declare.html", {"form": form}, status=status)
+    if status == 429:
+        response["Retry-After"] = str(attempt.retry_after)
+    return response
 
 
 def _detail_context(request, incident: Incident, **forms) -> dict:

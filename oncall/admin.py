@@ -41,4 +41,4 @@ class OverrideAdmin(admin.ModelAdmin):
 class RotaPreferencesAdmin(admin.ModelAdmin):
     list_display = ["user", "reminder_lead_minutes", "day_before"]
     raw_id_fields = ["user"]
-    exclude = ["ical_token"]
+    exclude = ["ical_token_hash"]

@@ -169,12 +169,18 @@ class ScheduleDetailSerializer(ScheduleSerializer):
     def get_can_manage(self, schedule) -> bool:
         return can_manage_team(user=self.context["request"].user, team=schedule.team)
 
-    @extend_schema_field(serializers.URLField(allow_null=True))
+    @extend_schema_field(
+        serializers.URLField(
+            allow_null=True,
+            help_text="The iCal feed address, only in the answer of regenerate-feed-token: "
+            "it is stored hashed and shown once (null everywhere else).",
+        )
+    )
     def get_feed_url(self, schedule) -> str | None:
-        request = self.context["request"]
-        if not _is_member(request.user, schedule.team):
+        token = self.context.get("feed_token")
+        if token is None:
             return None
-        return request.build_absolute_uri(reverse("oncall:feed", args=[schedule.ical_token]))
+        return self.context["request"].build_absolute_uri(reverse("oncall:feed", args=[token]))
 
 
 class ScheduleFilterSerializer(serializers.Serializer):
@@ -194,9 +200,10 @@ class ScheduleUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(allow_blank=True)
 
 
-def _schedule_out(request, pk: int) -> dict:
+def _schedule_out(request, pk: int, *, feed_token: str | None = None) -> dict:
     schedule = selectors.schedule_detail(pk=pk)
-    return ScheduleDetailSerializer(schedule, context={"request": request}).data
+    context = {"request": request, "feed_token": feed_token}
+    return ScheduleDetailSerializer(schedule, context=context).data
 
 
 class ScheduleViewSet(ApiViewSet):
@@ -269,10 +276,11 @@ class ScheduleViewSet(ApiViewSet):
     @extend_schema(request=None, responses=ScheduleDetailSerializer)
     @action(detail=True, methods=["post"], url_path="regenerate-feed-token")
     def regenerate_feed_token(self, request, pk=None):
-        """A new iCal feed address for the schedule: subscriptions to the old one stop."""
+        """A new iCal feed address for the schedule: subscriptions to the old one stop. The
+        answer's ``feed_url`` is the only time the address is shown (it is stored hashed)."""
         schedule = _schedule_for_manager(request.user, pk)
-        services.schedule_token_regenerate(schedule=schedule)
-        return Response(_schedule_out(request, schedule.pk))
+        token = services.schedule_token_regenerate(schedule=schedule)
+        return Response(_schedule_out(request, schedule.pk, feed_token=token))
 
 
 # ---------------------------------------------------------------------------------- layers
@@ -605,18 +613,24 @@ class RotaPreferencesSerializer(serializers.Serializer):
         help_text="How long before a shift starts to remind you.",
     )
     day_before = serializers.BooleanField(help_text="Also remind you the day before.")
-    feed_url = serializers.URLField(read_only=True, help_text="Your personal iCal feed.")
+    feed_url = serializers.URLField(
+        read_only=True,
+        allow_null=True,
+        help_text="Your personal iCal feed address, only in the answer of "
+        "regenerate-feed-token: it is stored hashed and shown once (null everywhere else).",
+    )
 
 
-def _rota_preferences_out(request, prefs) -> Response:
+def _rota_preferences_out(request, prefs, *, feed_token: str | None = None) -> Response:
+    feed_url = None
+    if feed_token is not None:
+        feed_url = request.build_absolute_uri(reverse("oncall:feed", args=[feed_token]))
     return Response(
         RotaPreferencesSerializer(
             {
                 "reminder_lead_minutes": prefs.reminder_lead_minutes,
                 "day_before": prefs.day_before,
-                "feed_url": request.build_absolute_uri(
-                    reverse("oncall:feed", args=[prefs.ical_token])
-                ),
+                "feed_url": feed_url,
             }
         ).data
     )
@@ -646,12 +660,13 @@ class RotaPreferencesView(ApiView):
 
 
 class RotaFeedTokenView(ApiView):
-    """A new address for your personal iCal feed: subscriptions to the old one stop."""
+    """A new address for your personal iCal feed: subscriptions to the old one stop. The
+    answer's ``feed_url`` is the only time the address is shown (it is stored hashed)."""
 
     @extend_schema(request=None, responses=RotaPreferencesSerializer)
     def post(self, request):
-        prefs = services.preferences_token_regenerate(user=request.user)
-        return _rota_preferences_out(request, prefs)
+        prefs, token = services.preferences_token_regenerate(user=request.user)
+        return _rota_preferences_out(request, prefs, feed_token=token)
 
 
 # ------------------------------------------------------------------- swap and cover requests

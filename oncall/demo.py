@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from oncall.models import Layer, LayerParticipant, Override, Schedule, new_token
+from oncall.models import Layer, LayerParticipant, Override, Schedule
 from portal.people.models import Membership, Team
 
 User = get_user_model()
@@ -95,10 +95,7 @@ def _create(rows, users_by_team: dict[int, list], now: datetime, rng: random.Ran
     if not fresh:
         return 0
     schedules = Schedule.objects.bulk_create(
-        [
-            Schedule(team=t, name=n, time_zone=z, description=d, ical_token=new_token())
-            for t, n, z, d, _ in fresh
-        ],
+        [Schedule(team=t, name=n, time_zone=z, description=d) for t, n, z, d, _ in fresh],
         batch_size=500,
     )
     layers, people = [], []

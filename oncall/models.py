@@ -1,6 +1,7 @@
 """Schedules, their rotation layers (versioned: an edit never rewrites the past), overrides
 and each person's reminder and calendar-feed preferences."""
 
+import hashlib
 import secrets
 import uuid
 from datetime import time
@@ -26,6 +27,17 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def feed_token_hash(token: str) -> str:
+    """What is stored of a feed token: its SHA-256 (a 256-bit random token needs no slow
+    hash), as for API and integration tokens. The token itself is shown once, when made."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _feed_token_field():
+    # Empty (NULL) until someone makes the feed's address.
+    return models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+
+
 class Schedule(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="schedules")
     name = models.CharField(max_length=120)
@@ -36,7 +48,7 @@ class Schedule(models.Model):
         help_text="Rotation start and handoff times are read in this zone.",
     )
     description = models.TextField(blank=True)
-    ical_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    ical_token_hash = _feed_token_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -247,7 +259,7 @@ class RotaPreferences(models.Model):
     day_before = models.BooleanField(
         default=False, help_text="Also remind me the day before a shift starts."
     )
-    ical_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    ical_token_hash = _feed_token_field()
 
     class Meta:
         verbose_name_plural = "rota preferences"

@@ -19,7 +19,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from oncall import engine
-from oncall.models import Layer, LayerParticipant, Override, RotaPreferences, Schedule
+from oncall.models import (
+    Layer,
+    LayerParticipant,
+    Override,
+    RotaPreferences,
+    Schedule,
+    feed_token_hash,
+)
 from portal.people.models import Team
 
 User = get_user_model()
@@ -525,11 +532,15 @@ def preferences_by_user(*, user_ids: Iterable[int]) -> dict[int, RotaPreferences
 
 
 def schedule_for_token(*, token: str) -> Schedule | None:
-    return Schedule.objects.select_related("team").filter(ical_token=token).first()
+    """The schedule whose feed token is ``token`` (looked up by its hash)."""
+    digest = feed_token_hash(token)
+    return Schedule.objects.select_related("team").filter(ical_token_hash=digest).first()
 
 
 def user_for_token(*, token: str):
-    prefs = RotaPreferences.objects.select_related("user__profile").filter(ical_token=token)
+    """The active person whose personal feed token is ``token`` (looked up by its hash)."""
+    digest = feed_token_hash(token)
+    prefs = RotaPreferences.objects.select_related("user__profile").filter(ical_token_hash=digest)
     prefs = prefs.first()
     return prefs.user if prefs is not None and prefs.user.is_active else None
 

@@ -18,7 +18,15 @@ from django.db.models import Max
 from django.utils import timezone
 
 from oncall import engine
-from oncall.models import Layer, LayerParticipant, Override, RotaPreferences, Schedule, new_token
+from oncall.models import (
+    Layer,
+    LayerParticipant,
+    Override,
+    RotaPreferences,
+    Schedule,
+    feed_token_hash,
+    new_token,
+)
 from oncall.selectors import engine_layer
 from portal.people.models import Membership, Team
 
@@ -128,11 +136,13 @@ def schedule_update(
 
 
 @transaction.atomic
-def schedule_token_regenerate(*, schedule: Schedule) -> Schedule:
-    """A new feed token: subscriptions to the old URL stop working."""
-    schedule.ical_token = new_token()
-    schedule.save(update_fields=["ical_token"])
-    return schedule
+def schedule_token_regenerate(*, schedule: Schedule) -> str:
+    """A new feed token: subscriptions to the old URL stop working. Returns the token, which
+    is shown once: only its hash is stored."""
+    token = new_token()
+    schedule.ical_token_hash = feed_token_hash(token)
+    schedule.save(update_fields=["ical_token_hash"])
+    return token
 
 
 # Within any fortnight of a rotation with participants somebody is on call (active windows
@@ -560,8 +570,11 @@ def preferences_update(*, user, reminder_lead_minutes: int, day_before: bool) ->
 
 
 @transaction.atomic
-def preferences_token_regenerate(*, user) -> RotaPreferences:
+def preferences_token_regenerate(*, user) -> tuple[RotaPreferences, str]:
+    """A new address for the person's feed (the old one stops). Returns the preferences and
+    the token, which is shown once: only its hash is stored."""
     prefs, _ = RotaPreferences.objects.select_for_update().get_or_create(user=user)
-    prefs.ical_token = new_token()
-    prefs.save(update_fields=["ical_token"])
-    return prefs
+    token = new_token()
+    prefs.ical_token_hash = feed_token_hash(token)
+    prefs.save(update_fields=["ical_token_hash"])
+    return prefs, token

@@ -155,9 +155,7 @@ def _detail_response(request, schedule, *, status=200, layer_errors=None, overri
         "coverage_days": selectors.COVERAGE_DAYS,
         "can_manage": can_manage,
         "is_member": member,
-        "feed_url": request.build_absolute_uri(reverse("oncall:feed", args=[schedule.ical_token]))
-        if member
-        else "",
+        "has_feed": schedule.ical_token_hash is not None,
         **_layers_context(request, schedule, layer_errors=layer_errors),
         **_overrides_context(request, schedule, override_form=override_form),
     }
@@ -264,9 +262,10 @@ def schedule_edit(request, pk):
 @require_POST
 def schedule_token(request, pk):
     schedule = _schedule_for_manager(request, pk)
-    services.schedule_token_regenerate(schedule=schedule)
-    messages.success(request, "New calendar feed address: subscriptions to the old one stop.")
-    return redirect(schedule)
+    token = services.schedule_token_regenerate(schedule=schedule)
+    return _feed_address_page(
+        request, token, title=f"Calendar feed of {schedule.name}", back=schedule.get_absolute_url()
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -544,21 +543,28 @@ def preferences(request):
     return render(
         request,
         "oncall/preferences.html",
-        {"form": form, "prefs": prefs, "feed_url": _feed_url(request, prefs.ical_token)},
+        {"form": form, "prefs": prefs, "has_feed": prefs.ical_token_hash is not None},
         status=400 if form.errors else 200,
     )
 
 
-def _feed_url(request, token: str) -> str:
-    return request.build_absolute_uri(reverse("oncall:feed", args=[token]))
+def _feed_address_page(request, token: str, *, title: str, back: str):
+    """The new feed address, shown this once (only its hash is stored): rendered, not put in
+    a message, so it is never written to the session."""
+    feed_url = request.build_absolute_uri(reverse("oncall:feed", args=[token]))
+    context = {"feed_url": feed_url, "title": title, "back": back}
+    response = render(request, "oncall/feed_address.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
 @require_POST
 def preferences_token(request):
-    services.preferences_token_regenerate(user=request.user)
-    messages.success(request, "New personal calendar address: subscriptions to the old one stop.")
-    return redirect("people:profile")
+    _prefs, token = services.preferences_token_regenerate(user=request.user)
+    return _feed_address_page(
+        request, token, title="Your calendar feed", back=reverse("people:profile")
+    )
 
 
 @require_safe

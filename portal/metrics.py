@@ -21,6 +21,7 @@ Two sources, chosen so every number is right however many processes run Runwell:
 """
 
 import hmac
+import ipaddress
 import logging
 import os
 import time
@@ -285,19 +286,36 @@ def render_metrics() -> bytes:
     return b"".join(generate_latest(registry) for registry in _registries())
 
 
-def _authorised(request) -> bool:
-    token = getattr(settings, "METRICS_TOKEN", "")
-    if not token:
-        return True
+def _token_matches(request, token: str) -> bool:
     given = request.headers.get("Authorization", "")
     return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+def _address_allowed(request, networks) -> bool:
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 @never_cache
 @require_GET
 def metrics_view(request):
-    if not _authorised(request):
+    """The exposition, for a request with the token (``METRICS_TOKEN``) or from an allowed
+    address (``METRICS_ALLOW_IPS``). With neither configured: open under DEBUG, closed in
+    production (a scrape there needs one of them)."""
+    token, networks = settings.METRICS_TOKEN, settings.METRICS_ALLOW_IPS
+    if (token and _token_matches(request, token)) or _address_allowed(request, networks):
+        return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)
+    if token:
         response = HttpResponse("Send the metrics token.\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
+    if networks or not settings.METRICS_OPEN_WITHOUT_CREDENTIALS:
+        return HttpResponse(
+            "Metrics are not open to this address: set METRICS_TOKEN or METRICS_ALLOW_IPS.\n",
+            status=403,
+            content_type="text/plain",
+        )
     return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)

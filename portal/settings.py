@@ -6,6 +6,7 @@ real ``SECRET_KEY``: the default one refuses to start.
 """
 
 import ipaddress
+import re
 from pathlib import Path
 
 import environ
@@ -18,12 +19,20 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 INSECURE_SECRET_KEY = "insecure-runwell-development-key-change-me"
+# Production's key signs sessions, acknowledge links and password resets: as Django's own
+# deploy check asks, at least 50 characters, at least 5 different ones.
+SECRET_KEY_MIN_LENGTH, SECRET_KEY_MIN_UNIQUE = 50, 5
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_SECRET_KEY)
-if not DEBUG and SECRET_KEY == INSECURE_SECRET_KEY:
+if not DEBUG and (
+    SECRET_KEY == INSECURE_SECRET_KEY
+    or len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE
+):
     raise ImproperlyConfigured(
-        "SECRET_KEY must be set to a long random value when DEBUG is off "
-        "(the built-in development key is public)."
+        "SECRET_KEY must be set to a long random value when DEBUG is off: at least "
+        f"{SECRET_KEY_MIN_LENGTH} characters, not the built-in development key (it is public). "
+        "Make one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -133,6 +142,19 @@ STORAGES = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    # HTTPS only: redirect plain HTTP (except the health check and the metrics scrape, which
+    # reach the web processes directly) and tell browsers to stay on HTTPS (HSTS).
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = env.list(
+        "SECURE_REDIRECT_EXEMPT", default=[r"^healthz$", r"^metrics$"]
+    )
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Trust X-Forwarded-Proto: https only behind a proxy that sets it (and drops the client's own):
+# otherwise anyone could make a plain HTTP request look secure.
+TRUST_X_FORWARDED_PROTO = env.bool("TRUST_X_FORWARDED_PROTO", default=False)
+if TRUST_X_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Email: console in development, SMTP (smtp://user:pass@host:587 or smtp+tls://...) in production.
@@ -340,5 +362,46 @@ SPECTACULAR_SETTINGS = {
         "ActionItemPriorityEnum": "incidents.postmortems.models.ActionItem.Priority",
     },
 }
-# When set, GET /metrics requires "Authorization: Bearer <METRICS_TOKEN>".
+# GET /metrics (portal/metrics.py) answers a request with "Authorization: Bearer
+# <METRICS_TOKEN>", or from an address in METRICS_ALLOW_IPS (addresses or networks, matched
+# against REMOTE_ADDR). With neither set it is open under DEBUG and closed (403) in production.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+try:
+    METRICS_ALLOW_IPS = [
+        ipaddress.ip_network(entry.strip(), strict=False)
+        for entry in env.list("METRICS_ALLOW_IPS", default=[])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"METRICS_ALLOW_IPS: {exc} (addresses or networks such as 10.0.0.0/8)."
+    ) from exc
+METRICS_OPEN_WITHOUT_CREDENTIALS = DEBUG
+
+# Limits on what people do by hand (portal/throttle.py), counted in the cache (Redis in
+# production). "N/<window>", the window a number of s, min, h or d ("5/10min", "20/15min");
+# "off" lifts the limit.
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|min|h|hour|d|day)\s*$")
+_RATE_SECONDS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def _rate(name: str, default: str) -> tuple[int, int] | None:
+    text = env.str(name, default=default)
+    if text.strip().lower() == "off":
+        return None
+    match = _RATE.match(text)
+    if not match or int(match[1]) < 1 or match[2] == "0":
+        raise ImproperlyConfigured(
+            f"{name} must read like 5/10min (a count, then a window in s, min, h or d), or off."
+        )
+    return int(match[1]), int(match[2] or 1) * _RATE_SECONDS[match[3]]
+
+
+# Declaring incidents (pages and API together), per person: each declaration pages a team.
+INCIDENT_DECLARE_RATE = _rate("INCIDENT_DECLARE_RATE", "5/10min")
+# Failed sign-ins (/login/ and /admin/login/): per account and per client address. Over
+# either, sign-in answers 429 until the window ends, even with the right password.
+SIGNIN_RATE_ACCOUNT = _rate("SIGNIN_RATE_ACCOUNT", "5/15min")
+SIGNIN_RATE_ADDRESS = _rate("SIGNIN_RATE_ADDRESS", "20/15min")
+# Behind a proxy every request comes from the proxy's address: with this set, the address of
+# sign-in limits is the last X-Forwarded-For entry (the one the proxy appended).
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)

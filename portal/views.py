@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from portal.catalog.selectors import services_owned_by
 from portal.panels import dashboard_panels
 from portal.people.selectors import teams_of
+from portal.people.signin import SignInForm
 
 
 @login_required
@@ -68,8 +69,10 @@ def healthz(request):
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login page, answering 400 (not 200) when the credentials are refused."""
+    """Django's login page, answering 400 (not 200) when the credentials are refused, and
+    429 while the account or address has failed too often (``portal/people/signin.py``)."""
 
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
     def form_invalid(self, form):

@@ -5,6 +5,7 @@
 import os
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from tests import factories
@@ -70,6 +71,13 @@ def _pinned_by_marker(request):
 def _fast_password_hashing(settings):
     """PBKDF2 costs about half a second per password: tests (and their live servers) use MD5."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Throttle counters (declarations, sign-in failures per account and per address, all
+    from 127.0.0.1 here) live in the cache, which outlives a test: each starts with none."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """GET /metrics: scraped before and after an alert is ingested and paged, the counters move."""
 
+import ipaddress
 from datetime import timedelta
 
 import pytest
@@ -193,6 +194,30 @@ def test_metrics_token(client, settings):
     assert refused["WWW-Authenticate"] == 'Bearer realm="metrics"'
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer nope").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").status_code == 200
+
+
+def test_production_closes_metrics_without_a_token_or_an_allow_list(client, settings):
+    """Before, /metrics was open to anyone in production when METRICS_TOKEN was unset."""
+    settings.METRICS_OPEN_WITHOUT_CREDENTIALS = False  # as with DEBUG=false
+    refused = client.get("/metrics")
+    assert refused.status_code == 403
+    assert b"set METRICS_TOKEN or METRICS_ALLOW_IPS" in refused.content
+    settings.METRICS_TOKEN = "s3cret"
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").status_code == 200
+
+
+def test_metrics_allow_list(client, settings):
+    settings.METRICS_OPEN_WITHOUT_CREDENTIALS = False
+    settings.METRICS_ALLOW_IPS = [ipaddress.ip_network("10.1.0.0/16")]
+    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="10.2.0.1").status_code == 403
+    # A forwarded-for header does not make an outsider an allowed address.
+    assert client.get("/metrics", HTTP_X_FORWARDED_FOR="10.1.2.3").status_code == 403
+    # With a token as well, either one is enough.
+    settings.METRICS_TOKEN = "s3cret"
+    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").status_code == 200
+    assert client.get("/metrics").status_code == 401
 
 
 def test_multiprocess_mode_reads_the_shared_directory(client, tmp_path, monkeypatch):

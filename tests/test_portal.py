@@ -273,7 +273,9 @@ def test_production_refuses_the_default_secret_key(secret):
 
 
 def test_production_starts_with_a_real_secret_key():
-    result = _start_settings(DEBUG="false", SECRET_KEY="a-long-random-production-value-1234567890")
+    result = _start_settings(
+        DEBUG="false", SECRET_KEY="a-long-random-production-value-1234567890-abcdefghijklmnop"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True", "True"]
 

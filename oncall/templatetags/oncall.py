@@ -1,7 +1,6 @@
 """``{% rota_preferences_box %}``: the reminder settings and feed link on the profile page."""
 
 from django import template
-from django.urls import reverse
 
 from oncall.forms import PreferencesForm
 from oncall.models import RotaPreferences
@@ -13,16 +12,13 @@ register = template.Library()
 def rota_preferences_box(context):
     request = context["request"]
     user = request.user
-    prefs = RotaPreferences.objects.filter(user=user).first()
-    if prefs is None:  # created with the defaults on first view, so the feed has a token
-        from oncall.services import preferences_for
-
-        prefs = preferences_for(user=user)
+    # Nothing is stored until the person saves a setting or makes a feed address.
+    prefs = RotaPreferences.objects.filter(user=user).first() or RotaPreferences(user=user)
     form = PreferencesForm(
         initial={
             "reminder_lead_minutes": prefs.reminder_lead_minutes,
             "day_before": prefs.day_before,
         }
     )
-    feed_url = request.build_absolute_uri(reverse("oncall:feed", args=[prefs.ical_token]))
-    return {"form": form, "feed_url": feed_url, "csrf_token": context.get("csrf_token")}
+    has_feed = prefs.ical_token_hash is not None
+    return {"form": form, "has_feed": has_feed, "csrf_token": context.get("csrf_token")}

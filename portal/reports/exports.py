@@ -1,15 +1,20 @@
 """CSV exports of the load review: the per-person table, and on-call hours for compensation
-(weekday, weekend and public-holiday hours per person)."""
+(weekday, weekend and public-holiday hours per person).
+
+Figures are numbers (``Decimal`` rounded for display, ``int``), names and labels text; the
+file is written by :mod:`portal.csvwriter`, which neutralises text a spreadsheet would run as
+a formula."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils.text import slugify
 
+from portal import csvwriter
 from portal.reports.selectors import PersonLoad
 
 TABLE_HEADER = [
@@ -46,12 +51,12 @@ COMPENSATION_HEADER = [
 ]
 
 
-def _h(value: timedelta) -> str:
-    return f"{value.total_seconds() / 3600:.2f}"
+def _h(value: timedelta) -> Decimal:
+    return Decimal(f"{value.total_seconds() / 3600:.2f}")
 
 
-def _min(seconds: float | None) -> str:
-    return "" if seconds is None else f"{seconds / 60:.1f}"
+def _min(seconds: float | None) -> Decimal | str:
+    return "" if seconds is None else Decimal(f"{seconds / 60:.1f}")
 
 
 def _zone(person: PersonLoad) -> str:
@@ -59,7 +64,7 @@ def _zone(person: PersonLoad) -> str:
     return profile.time_zone if profile is not None else "UTC"
 
 
-def table_rows(people: Iterable[PersonLoad]) -> list[list[str]]:
+def table_rows(people: Iterable[PersonLoad]) -> list[list]:
     rows = []
     for p in people:
         rows.append(
@@ -74,15 +79,15 @@ def table_rows(people: Iterable[PersonLoad]) -> list[list[str]]:
                 _h(p.hours.sleep),
                 _h(p.covered_for_others),
                 _h(p.covered_by_others),
-                str(p.interruptions.total),
-                str(p.interruptions.off_hours),
-                str(p.interruptions.sleep),
-                str(p.interruptions.hours),
-                str(p.acknowledged),
+                p.interruptions.total,
+                p.interruptions.off_hours,
+                p.interruptions.sleep,
+                p.interruptions.hours,
+                p.acknowledged,
                 _min(p.tta_median),
                 _min(p.tta_p90),
-                str(p.longest_run_days),
-                "" if p.share is None else f"{p.share:.2f}",
+                p.longest_run_days,
+                "" if p.share is None else Decimal(f"{p.share:.2f}"),
                 "yes" if p.unreachable else "no",
                 " ".join(f.text for f in p.flags),
             ]
@@ -90,7 +95,7 @@ def table_rows(people: Iterable[PersonLoad]) -> list[list[str]]:
     return rows
 
 
-def compensation_rows(people: Iterable[PersonLoad]) -> list[list[str]]:
+def compensation_rows(people: Iterable[PersonLoad]) -> list[list]:
     return [
         [
             p.name,
@@ -110,9 +115,4 @@ def csv_response(
     *, name: str, team_slug: str, start: datetime, end: datetime, header, rows
 ) -> HttpResponse:
     filename = slugify(f"{team_slug}-{name}-{start:%Y%m%d}-{end:%Y%m%d}") + ".csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
+    return csvwriter.csv_response(filename=filename, header=header, rows=rows)

@@ -98,6 +98,25 @@ def test_declare_needs_a_service_or_a_team(api, world):
     assert by_team.status_code == 201 and by_team.json()["team"]["slug"] == "search"
 
 
+@pytest.mark.clock("2027-03-14T07:30:00Z")
+def test_declaring_shares_one_limit_with_the_pages(api, client, world, settings):
+    settings.INCIDENT_DECLARE_RATE = (3, 600)
+    client.force_login(world.outsider)
+    page = {"title": "Down", "severity": "1", "services": [world.service.pk]}
+    assert client.post("/incidents/declare/", page).status_code == 302
+    caller = api(world.outsider)
+    body = {"title": "Down", "severity": 1, "services": ["checkout"]}
+    assert [caller.post("/api/v1/incidents/", body).status_code for _ in range(3)] == [
+        201,
+        201,
+        429,
+    ]
+    refused = caller.post("/api/v1/incidents/", body)
+    assert refused["Retry-After"] == "600"
+    assert "You have declared 3 incidents within 10 minutes" in refused.json()["detail"]
+    assert client.post("/incidents/declare/", page).status_code == 429
+
+
 def test_reassign_hands_it_to_the_other_team(api, world):
     client = api(world.member)
     response = client.post(f"/api/v1/incidents/{world.incident.pk}/reassign/", {"team": "search"})

@@ -126,7 +126,7 @@ def test_schedule_create_and_update(api, world):
     )
     assert created.status_code == 201
     pk = created.json()["id"]
-    assert created.json()["layers"] == [] and created.json()["feed_url"].endswith(".ics")
+    assert created.json()["layers"] == [] and created.json()["feed_url"] is None
     dup = client.post("/api/v1/schedules/", {"team": "payments", "name": "Nights"})
     assert dup.status_code == 400 and "name" in dup.json()
     zone = client.post(
@@ -136,7 +136,10 @@ def test_schedule_create_and_update(api, world):
     renamed = client.patch(f"/api/v1/schedules/{pk}/", {"description": "After hours"})
     assert renamed.json()["name"] == "Nights"
     assert Schedule.objects.get(pk=pk).description == "After hours"
-    # Only members see the feed address.
+    # The feed address is shown once, in the answer that makes it (it is stored hashed).
+    made = client.post(f"/api/v1/schedules/{pk}/regenerate-feed-token/")
+    assert made.status_code == 200 and made.json()["feed_url"].endswith(".ics")
+    assert client.get(f"/api/v1/schedules/{pk}/").json()["feed_url"] is None
     assert api(world.outsider).get(f"/api/v1/schedules/{pk}/").json()["feed_url"] is None
     listed = api(world.outsider).get("/api/v1/schedules/?team=payments").json()
     assert [s["name"] for s in listed["results"]] == ["Nights", "Primary"]
@@ -223,7 +226,7 @@ def test_my_shifts_and_reminder_settings(api, world):
     assert [s["start"] for s in body] == ["2025-01-06T00:00:00Z", WEEK_54]
 
     prefs = client.get("/api/v1/rota-preferences/").json()
-    assert prefs["reminder_lead_minutes"] == 60 and prefs["feed_url"].endswith(".ics")
+    assert prefs["reminder_lead_minutes"] == 60 and prefs["feed_url"] is None  # shown once
     changed = client.patch("/api/v1/rota-preferences/", {"day_before": True})
     assert changed.json()["day_before"] is True and changed.json()["reminder_lead_minutes"] == 60
     refused = client.patch("/api/v1/rota-preferences/", {"reminder_lead_minutes": 1})

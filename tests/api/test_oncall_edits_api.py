@@ -330,11 +330,13 @@ def test_editing_an_override_of_another_schedule_is_404(api, world):
 # ------------------------------------------------------------------ personal feed address
 def test_regenerating_your_feed_address_stops_the_old_one(api, world, client):
     api_client = api(world.member)
-    old = api_client.get("/api/v1/rota-preferences/").json()["feed_url"]
+    old = api_client.post("/api/v1/rota-preferences/regenerate-feed-token/").json()["feed_url"]
     response = api_client.post("/api/v1/rota-preferences/regenerate-feed-token/")
     assert response.status_code == 200, response.content
     new = response.json()["feed_url"]
-    assert new != old
+    assert new != old and new.endswith(".ics")
+    # Shown once: reading the preferences does not give it again (it is stored hashed).
+    assert api_client.get("/api/v1/rota-preferences/").json()["feed_url"] is None
     assert client.get(old.removeprefix("http://testserver")).status_code == 404
     assert client.get(new.removeprefix("http://testserver")).status_code == 200
     assert api_client.get("/api/v1/rota-preferences/regenerate-feed-token/").status_code == 405

