@@ -47,6 +47,11 @@ def world(reliability_db):
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "RUNWELL_BASE_URL": "http://127.0.0.1:8000",
         "LOG_LEVEL": "INFO",
+        # Production settings, but plain HTTP on loopback (no TLS proxy in front, so no
+        # redirect to HTTPS: Alertmanager would follow it into a TLS handshake and time out),
+        # and the pages go to a loopback chat receiver.
+        "SECURE_SSL_REDIRECT": "false",
+        "OUTBOUND_ALLOW_PRIVATE": "127.0.0.1/32",
     }
     procs = harness.Processes(env=env)
     stack = Stack(db_url=reliability_db, redis=redis, receiver=receiver, procs=procs, env=env)
