@@ -90,11 +90,14 @@ def _link_label(href: str) -> str:
 
 
 def _local_moment(match: re.Match) -> str:
+    """A "YYYY-MM-DD HH:MM UTC" in a message, in the viewer's zone. Bodies quote people's
+    text, so a moment that is no real date, or one whose local time falls outside what Python
+    can hold (9999-12-31 23:59 UTC east of UTC), stays as written."""
     try:
         moment = datetime.strptime(f"{match[1]} {match[2]}", "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
-    except ValueError:
+        return dateformat.format(timezone.localtime(moment), MOMENT_FORMAT)
+    except (ValueError, OverflowError):
         return match[0]
-    return dateformat.format(timezone.localtime(moment), MOMENT_FORMAT)
 
 
 def _parts(text: str) -> list[Part]:

@@ -202,3 +202,17 @@ def test_email_and_chat_keep_absolute_links(elsewhere, team, me, mailoutbox, web
     for text in (mailoutbox[0].body, chat):
         assert f"{ELSEWHERE}/incidents/respond/" in text
         assert f"{ELSEWHERE}{incident.get_absolute_url()}" in text
+
+
+@pytest.mark.parametrize(
+    ("zone", "written"),
+    [("Asia/Tokyo", "9999-12-31 23:59 UTC"), ("America/Los_Angeles", "0001-01-01 00:00 UTC")],
+)
+def test_a_quoted_moment_beyond_the_calendar_leaves_the_inbox_working(client, me, zone, written):
+    """Issue 15: message bodies quote people's text (comments, swap reasons), and a moment
+    written there whose local time falls outside Python's dates answered 500 for the reader."""
+    type(me.profile).objects.filter(pk=me.profile.pk).update(time_zone=zone)
+    services.notify(user=me, kind=Kind.NAG, dedup_key="quote", subject="s", body=f"At {written}.")
+    response = client.get(reverse("notifications:inbox"))
+    assert response.status_code == 200
+    assert f"At {written}." in response.content.decode()
