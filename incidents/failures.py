@@ -20,6 +20,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents.models import Alert, InboxPayload, Incident, IncidentEvent, Integration, key_digest
 from incidents.payloads import cut
@@ -69,6 +70,33 @@ def payload_failed(
             _page_owners(integration=integration, payload=payload, now=now)
     except Exception:  # noqa: BLE001 - the failure is kept and shown even if paging fails
         logger.exception("Could not page about failed inbox payload %s", payload.pk)
+
+
+def payload_set_aside(*, integration_id: int, error: BaseException) -> int:
+    """Last resort of the drain: the integration's oldest pending payload broke even the
+    one-at-a-time ingestion (``payload_failed`` itself failed), so mark it failed as it is,
+    in a transaction of its own, and still try to tell the owners. 1 if a payload was set
+    aside, 0 if none was pending."""
+    now = timezone.now()
+    with transaction.atomic():
+        payload = (
+            InboxPayload.objects.select_for_update(skip_locked=True)
+            .filter(integration_id=integration_id, failed_at__isnull=True)
+            .order_by("pk")
+            .first()
+        )
+        if payload is None:
+            return 0
+        payload.failed_at = now
+        payload.error = describe(error)
+        payload.save(update_fields=["failed_at", "error"])
+    logger.error("Inbox payload %s set aside as failed: %s", payload.pk, payload.error)
+    try:
+        with transaction.atomic():
+            _page_owners(integration=payload.integration, payload=payload, now=now)
+    except Exception:  # noqa: BLE001 - the failure is kept and shown even if paging fails
+        logger.exception("Could not page about failed inbox payload %s", payload.pk)
+    return 1
 
 
 def _incidents_about(integration: Integration, raw_alerts: list) -> list[Incident]:

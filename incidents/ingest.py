@@ -704,7 +704,33 @@ def _drain_some(*, limit: int) -> int:
     waiting = set(
         InboxPayload.objects.filter(failed_at__isnull=True).values_list("integration_id", flat=True)
     )
-    return sum(_drain_batch(pk, limit=limit, one_by_one=True) for pk in sorted(waiting))
+    return sum(_drain_integration(pk, limit=limit) for pk in sorted(waiting))
+
+
+def _drain_integration(integration_id: int, *, limit: int) -> int:
+    """One integration's pending payloads, one at a time. If even that fails outside the
+    payload's own savepoint (keeping a failed payload aside failed too), each payload is
+    taken in a transaction of its own, and the one that breaks it is set aside as failed
+    (``failures.payload_set_aside``): it blocks neither the integration's later payloads
+    nor the other integrations."""
+    try:
+        return _drain_batch(integration_id, limit=limit, one_by_one=True)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:  # noqa: BLE001 - find the payload, below
+        logger.exception("Draining integration %s one by one failed.", integration_id)
+    handled = 0
+    for _ in range(limit):
+        try:
+            done = _drain_batch(integration_id, limit=1, one_by_one=True)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - this payload cannot even be kept aside
+            done = failures.payload_set_aside(integration_id=integration_id, error=exc)
+        if not done:
+            break
+        handled += done
+    return handled
 
 
 def _drain_batch(integration_id: int | None, *, limit: int, one_by_one: bool) -> int:

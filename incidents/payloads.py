@@ -141,11 +141,47 @@ def decode_json(body: bytes) -> dict:
     except json.JSONDecodeError as exc:
         raise PayloadError(f"The body is not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
     except RecursionError as exc:
-        raise PayloadError(f"The body is nested more than {MAX_DEPTH} levels deep.") from exc
+        where = _too_deep_at(text)
+        raise PayloadError(
+            f"{where or 'The body'} is nested more than {MAX_DEPTH} levels deep.", field=where
+        ) from exc
     if not isinstance(data, dict):
         raise PayloadError("The body must be a JSON object.")
     _check_values(data)
     return data
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]')
+
+
+def _too_deep_at(text: str) -> str:
+    """The path of the first value nested deeper than ``MAX_DEPTH`` in JSON ``text``, found
+    without recursion (the parser ran out of stack on it): ``details[0][0]…``, cut at the
+    depth limit like ``_check_values``'s paths."""
+    frames: list[list] = []  # [kind, key or index, path]; kind "{" or "["
+    last_string = ""
+    for token in _TOKEN.finditer(text):
+        mark = token[0]
+        if mark.startswith('"'):
+            last_string = mark[1:-1]
+        elif mark == ":" and frames and frames[-1][0] == "{":
+            frames[-1][1] = last_string
+        elif mark == "," and frames and frames[-1][0] == "[":
+            frames[-1][1] += 1
+        elif mark in "{[":
+            parent = frames[-1] if frames else None
+            if parent is None:
+                path = ""
+            elif parent[0] == "{":
+                path = f"{parent[2]}.{parent[1]}" if parent[2] else str(parent[1])
+            else:
+                path = f"{parent[2]}[{parent[1]}]"
+            if len(frames) >= MAX_DEPTH:
+                return path
+            frames.append([mark, 0 if mark == "[" else "", path])
+        elif mark in "}]" and frames:
+            frames.pop()
+    return ""
 
 
 class _Refused:
@@ -347,7 +383,8 @@ def parse_generic(data: dict) -> list[IncomingAlert]:
     summary = _string(data, "summary", "", required=True)
     dedup_key = _string(data, "dedup_key", "", required=True)
     status = _status(data, "")
-    severity = _string(data, "severity", "", required=False, limit=50)
+    # Any length: an unknown value (however long) maps to the integration's default severity.
+    severity = _string(data, "severity", "", required=False)
     source = _string(data, "source", "", required=False)
     details = data.get("details")
     if details is not None and not isinstance(details, dict | str | list):

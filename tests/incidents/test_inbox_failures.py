@@ -93,6 +93,43 @@ def test_a_failed_payload_never_blocks_later_payloads_of_its_group(
     assert InboxPayload.objects.filter(failed_at__isnull=False).count() == 1
 
 
+@pytest.fixture
+def refuse_failure_notes():
+    """Keeping a failed payload aside fails too: the database refuses its "Update not
+    applied" timeline line."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_note() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.kind = 'update_failed' THEN RAISE EXCEPTION 'no notes today'; "
+            "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER refuse_note BEFORE INSERT ON incidents_incidentevent "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_note()"
+        )
+
+
+@pytest.mark.postgres
+def test_a_payload_that_cannot_even_be_kept_aside_blocks_nothing(
+    client, team, integration, manager, refuse_poison, refuse_failure_notes
+):
+    """If marking a payload failed fails as well, that payload is set aside as it is, in a
+    transaction of its own; the integration's later payloads and other integrations go on."""
+    other = factories.IntegrationFactory(team=team, name="Other Alertmanager")
+    send(client, integration, am_alert("a"))
+    send(client, integration, am_alert("poison"))
+    send(client, integration, am_alert("a", status="resolved"))
+    r = post_json(client, am_url(other), am_payload(am_alert("z"), group_key=GROUP))
+    assert r.status_code == 202
+    assert Incident.objects.get(integration=integration).status == Incident.Status.RESOLVED
+    assert Incident.objects.get(integration=other).status == Incident.Status.TRIGGERED
+    failed = InboxPayload.objects.get()
+    assert failed.failed_at is not None
+    assert [a["dedup_key"] for a in failed.alerts] == ["poison"]
+    assert "no notes today" in failed.error
+    assert Message.objects.filter(user=manager, subject__contains="could not be processed")
+
+
 @pytest.mark.postgres
 def test_the_team_managers_are_paged_with_the_error(
     client, integration, team, manager, member, refuse_poison

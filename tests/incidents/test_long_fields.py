@@ -124,6 +124,16 @@ def test_a_generic_source_of_any_length_is_stored_in_full(client, generic, lengt
     assert Alert.objects.get().source == source
 
 
+@pytest.mark.parametrize("length", [50, 51, 5000])
+def test_a_generic_severity_of_any_length_is_accepted(client, generic, length):
+    """It was refused (400) past 50 characters, so the sender could never deliver it. A value
+    the integration does not map, however long, takes its default severity."""
+    body = {"summary": "s", "dedup_key": "k", "status": "firing", "severity": "x" * length}
+    assert post_json(client, generic_url(generic), body).status_code == 202
+    assert ingested_cleanly()
+    assert Incident.objects.get().severity == generic.default_severity
+
+
 @pytest.mark.parametrize(
     ("length", "cut"), [(MAX_SUMMARY_LENGTH, False), (MAX_SUMMARY_LENGTH + 1, True), (4000, True)]
 )

@@ -83,7 +83,11 @@ def test_alertmanagers_unset_end_is_still_no_time(client, integration):
         (GOOD_GENERIC + '"details": {"v": "\\ud800"}}', "details.v", "surrogate"),
         (GOOD_GENERIC + '"details": {"\\udfff": 1}}', "details", "surrogate"),
         (GOOD_GENERIC + '"details": {"v": ' + "9" * 5000 + "}}", "details.v", "digits"),
-        (GOOD_GENERIC + '"details": ' + "[" * 1000 + "]" * 1000 + "}", "", "nested"),
+        (
+            GOOD_GENERIC + '"details": ' + "[" * 1000 + "]" * 1000 + "}",
+            "details" + "[0]" * 63,
+            "nested",
+        ),
         (
             GOOD_GENERIC + '"details": ' + "[" * 70 + "]" * 70 + "}",
             "details" + "[0]" * 63,
