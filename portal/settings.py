@@ -297,6 +297,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.schema.plain_times",
+        "portal.api.schema.text_not_blank",
     ],
     # The docs page's assets come from drf-spectacular-sidecar, served by the project.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -154,6 +154,7 @@ def new(request):
     if schedule is None:
         context = {
             "bare": not request.GET,
+            "form": ref_form,
             "schedules": selectors.team_schedules_of(user=request.user),
         }
         return render(request, "swaps/bad_link.html", context, status=400)
