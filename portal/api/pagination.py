@@ -11,7 +11,8 @@ from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
 MAX_PAGE_SIZE = 200
-_WHOLE = re.compile(r"^[0-9]{1,9}\Z")
+MAX_PAGE = 1_000_000_000
+_WHOLE = re.compile(r"^[0-9]{1,10}\Z")
 
 
 def _whole_number(request, name: str, *, maximum: int | None = None) -> int | None:
@@ -42,13 +43,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return _whole_number(request, "page_size", maximum=MAX_PAGE_SIZE) or self.page_size
 
     def get_page_number(self, request, paginator):
-        _whole_number(request, self.page_query_param)
+        _whole_number(request, self.page_query_param, maximum=MAX_PAGE)
         return super().get_page_number(request, paginator)
 
     def get_schema_operation_parameters(self, view):
         return _bounded(
             super().get_schema_operation_parameters(view),
-            {"page": {"minimum": 1}, "page_size": {"minimum": 1, "maximum": MAX_PAGE_SIZE}},
+            {
+                "page": {"minimum": 1, "maximum": MAX_PAGE},
+                "page_size": {"minimum": 1, "maximum": MAX_PAGE_SIZE},
+            },
         )
 
 

@@ -200,6 +200,7 @@ class ProfileSerializer(serializers.ModelSerializer):
     time_zone = TimeZoneField()
     work_days = serializers.ListField(
         child=serializers.ChoiceField(choices=WEEKDAYS),
+        min_length=1,
         max_length=7,
         help_text="Working weekdays, 0 (Mon) to 6 (Sun).",
     )

@@ -68,6 +68,7 @@ def test_a_nul_in_a_text_value_is_400_naming_the_field(api, world):
         ("/api/v1/rota-preferences/", {"reminder_lead_minutes": True}, "reminder_lead_minutes"),
         ("/api/v1/profile/", {"display_name": 12}, "display_name"),
         ("/api/v1/profile/", {"work_days": "0"}, "work_days"),
+        ("/api/v1/profile/", {"work_days": []}, "work_days"),
     ],
 )
 def test_json_values_must_have_the_type_the_schema_states(api, world, url, body, field):
@@ -109,6 +110,7 @@ def test_well_typed_values_still_work(api, world):
         ("/api/v1/teams/?page_size=0", "page_size"),
         ("/api/v1/teams/?page_size=201", "page_size"),
         ("/api/v1/teams/?page=0", "page"),
+        ("/api/v1/teams/?page=1000000001", "page"),
         ("/api/v1/incidents/?page_size=abc", "page_size"),
         ("/api/v1/postmortems/?date_from=9999-12-31", "date_from"),
         ("/api/v1/my-shifts/?start=0001-01-01T00:00:00Z", "start"),
@@ -163,12 +165,14 @@ def test_the_schema_states_the_limits(schema):
     override = components["OverrideCreateRequest"]["properties"]
     assert override["start"]["format"] == "date-time"
     assert override["start"]["pattern"].startswith("^(19[7-9]")
-    zone = components["PatchedProfileRequest"]["properties"]["time_zone"]
+    profile = components["PatchedProfileRequest"]["properties"]
+    assert profile["work_days"]["minItems"] == 1
+    zone = profile["time_zone"]
     assert "pattern" in zone and "Europe/London" in zone["description"]
 
     teams = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/teams/"]["get"]["parameters"]}
     assert teams["page_size"] == {"type": "integer", "minimum": 1, "maximum": 200}
-    assert teams["page"]["minimum"] == 1
+    assert teams["page"] == {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}
 
 
 def test_every_write_documents_its_400(schema):
