@@ -46,6 +46,7 @@ from portal.api.base import (
     UserRefSerializer,
 )
 from portal.api.pagination import CursorPagination
+from portal.api.strict import validated
 from portal.catalog.api import ServiceRefSerializer
 from portal.catalog.models import Service
 from portal.catalog.selectors import service_detail
@@ -869,9 +870,8 @@ class MaintenanceView(ApiView):
     @extend_schema(request=MaintenanceStartSerializer, responses={201: MaintenanceSerializer})
     def post(self, request, slug):
         service = self._service(slug, manage=True)
-        data = MaintenanceStartSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        window = services.maintenance_start(service=service, by=request.user, **data.validated_data)
+        data = validated(MaintenanceStartSerializer(data=request.data))
+        window = services.maintenance_start(service=service, by=request.user, **data)
         return Response(MaintenanceSerializer(window).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})

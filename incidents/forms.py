@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import EscalationPolicy, EscalationStep, Integration, Severity
+from portal.bounds import BoundedDateTimeField
 from portal.catalog.models import Service
 from portal.people.models import Team
 
@@ -454,7 +455,7 @@ class MaintenanceForm(forms.Form):
         ("", "until…"),
     ]
     duration = forms.ChoiceField(choices=DURATIONS, required=False, initial="60")
-    until = forms.DateTimeField(
+    until = BoundedDateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="In your time zone. Only when the duration is “until…”.",

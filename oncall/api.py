@@ -34,9 +34,11 @@ from portal.api.base import (
     BoundedDateTimeField,
     RefField,
     TeamRefSerializer,
+    TimeZoneField,
     UsernameField,
     UserRefSerializer,
 )
+from portal.api.strict import validated, validated_query
 from portal.catalog.models import Service
 from portal.people.models import WEEKDAYS, Team
 from portal.people.selectors import can_manage_team, is_member, team_for_manager_or_404
@@ -190,13 +192,13 @@ class ScheduleFilterSerializer(serializers.Serializer):
 class ScheduleCreateSerializer(serializers.Serializer):
     team = RefField(slug_field="slug", queryset=Team.objects.all(), help_text="A team slug.")
     name = serializers.CharField(max_length=120)
-    time_zone = serializers.CharField(max_length=64, default="UTC")
+    time_zone = TimeZoneField(default="UTC")
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class ScheduleUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    time_zone = serializers.CharField(max_length=64)
+    time_zone = TimeZoneField()
     description = serializers.CharField(allow_blank=True)
 
 
@@ -565,9 +567,7 @@ class OnCallView(ApiView):
 
     @extend_schema(parameters=[OnCallQuerySerializer], responses=OnCallSerializer)
     def get(self, request):
-        query = OnCallQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        data = validated_query(OnCallQuerySerializer, request)
         at = data.get("at") or timezone.now()
         if "schedule" in data:
             schedule = selectors.schedule_detail(pk=data["schedule"])
@@ -596,13 +596,8 @@ class MyShiftsView(ApiView):
 
     @extend_schema(parameters=[WindowSerializer], responses=MyShiftSerializer(many=True))
     def get(self, request):
-        window = WindowSerializer(data=request.query_params)
-        window.is_valid(raise_exception=True)
-        shifts = selectors.user_shifts(
-            user=request.user,
-            start=window.validated_data["start"],
-            end=window.validated_data["end"],
-        )
+        window = validated_query(WindowSerializer, request)
+        shifts = selectors.user_shifts(user=request.user, start=window["start"], end=window["end"])
         return Response(MyShiftSerializer(shifts, many=True).data)
 
 
@@ -650,11 +645,10 @@ class RotaPreferencesView(ApiView):
     def patch(self, request):
         prefs = services.preferences_for(user=request.user)
         serializer = RotaPreferencesSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
         data = {
             "reminder_lead_minutes": prefs.reminder_lead_minutes,
             "day_before": prefs.day_before,
-            **serializer.validated_data,
+            **validated(serializer),
         }
         return self._out(request, services.preferences_update(user=request.user, **data))
 

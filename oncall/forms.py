@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from oncall.models import MAX_LEAD_MINUTES, MIN_LEAD_MINUTES, Layer, Override, Schedule
+from portal.bounds import BoundedDateField, BoundedDateTimeField
 from portal.people.models import WEEKDAYS
 from portal.people.timezones import validate_time_zone, zone_names
 
@@ -50,7 +51,7 @@ class LayerForm(forms.Form):
         error_messages={"min_value": "A shift must be at least 1 long."},
     )
     shift_unit = forms.ChoiceField(choices=Layer.Unit.choices, initial=Layer.Unit.WEEKS)
-    rotation_start = forms.DateField(
+    rotation_start = BoundedDateField(
         widget=DATE, help_text="The day the first shift starts, in the schedule's zone."
     )
     handoff_time = forms.TimeField(widget=TIME, initial="09:00")
@@ -69,8 +70,8 @@ class LayerForm(forms.Form):
         help_text="E.g. 09:00 to 18:00 for business hours; an end before the start crosses "
         "midnight.",
     )
-    start_date = forms.DateField(widget=DATE, required=False, label="First day (optional)")
-    end_date = forms.DateField(widget=DATE, required=False, label="Last day (optional)")
+    start_date = BoundedDateField(widget=DATE, required=False, label="First day (optional)")
+    end_date = BoundedDateField(widget=DATE, required=False, label="Last day (optional)")
 
     def __init__(self, *args, team, **kwargs):
         self.team = team
@@ -122,8 +123,8 @@ class OverrideForm(forms.ModelForm):
     """Who, from when, until when and why. Times are read in the viewer's zone."""
 
     user = forms.ModelChoiceField(queryset=User.objects.none(), label="Who is on call")
-    start = forms.DateTimeField(widget=DATETIME)
-    end = forms.DateTimeField(widget=DATETIME)
+    start = BoundedDateTimeField(widget=DATETIME)
+    end = BoundedDateTimeField(widget=DATETIME)
     reason = forms.CharField(max_length=300, help_text="E.g. covering for Bob's dentist visit.")
 
     class Meta:
@@ -168,4 +169,4 @@ class CalendarForm(forms.Form):
     view = forms.ChoiceField(
         choices=[("week", "Week"), ("2weeks", "Two weeks"), ("month", "Month")], required=False
     )
-    start = forms.DateField(required=False)
+    start = BoundedDateField(required=False)

@@ -76,11 +76,13 @@ def _override_people(request, schedule):
 
 
 def _calendar_for(request, schedule):
+    """The calendar the query asks for, and the query's errors (then the calendar of today:
+    the page answers 400 with the errors shown above it)."""
     form = CalendarForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     zone = timezone.get_current_timezone()
     now = timezone.now()
-    return calendar.build(
+    cal = calendar.build(
         schedule=schedule,
         view=data.get("view") or calendar.DEFAULT_VIEW,
         start_day=data.get("start") or now.astimezone(zone).date(),
@@ -88,6 +90,7 @@ def _calendar_for(request, schedule):
         viewer_id=request.user.pk,
         now=now,
     )
+    return cal, [f"{name}: {m}" for name, errors in form.errors.items() for m in errors]
 
 
 def _layers_context(request, schedule, *, layer_errors=None) -> dict:
@@ -144,10 +147,14 @@ def _detail_response(request, schedule, *, status=200, layer_errors=None, overri
     member = request.user.is_staff or is_member(user=request.user, team=schedule.team)
     now = timezone.now()
     current, upcoming = selectors.schedule_now_next(schedule=schedule, at=now)
+    cal, calendar_errors = _calendar_for(request, schedule)
+    if calendar_errors and status == 200:
+        status = 400
     context = {
         "schedule": schedule,
         "team": schedule.team,
-        "cal": _calendar_for(request, schedule),
+        "cal": cal,
+        "calendar_errors": calendar_errors,
         "views": calendar.VIEWS,
         "now_shift": current,
         "next_shift": upcoming,
@@ -168,12 +175,15 @@ def _detail_response(request, schedule, *, status=200, layer_errors=None, overri
 def schedule_detail(request, pk):
     schedule = selectors.schedule_detail(pk=pk)
     if request.htmx and request.htmx.target == "calendar":
+        cal, calendar_errors = _calendar_for(request, schedule)
         context = {
             "schedule": schedule,
-            "cal": _calendar_for(request, schedule),
+            "cal": cal,
+            "calendar_errors": calendar_errors,
             "views": calendar.VIEWS,
         }
-        return render(request, "oncall/schedule_detail.html#calendar", context)
+        status = 400 if calendar_errors else 200
+        return render(request, "oncall/schedule_detail.html#calendar", context, status=status)
     return _detail_response(request, schedule)
 
 

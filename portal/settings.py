@@ -332,7 +332,9 @@ SPECTACULAR_SETTINGS = {
         "for scripts, Terraform and chat bots. "
         "Authenticate with a personal token from "
         "[your profile page](/profile/#api-tokens-section): `Authorization: Token <token>`. "
-        "Permissions are exactly those of the pages."
+        "Permissions are exactly those of the pages. "
+        "Text anywhere in a request (values and object keys) must not contain NUL characters "
+        "or unpaired surrogates: such a request is a 400 naming the field."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -342,6 +344,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.schema.plain_times",
+        "portal.api.schema.text_not_blank",
     ],
     # The docs page's assets come from drf-spectacular-sidecar, served by the project.
     "SWAGGER_UI_DIST": "SIDECAR",

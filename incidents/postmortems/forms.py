@@ -16,6 +16,7 @@ from incidents.postmortems.models import (
 )
 from incidents.postmortems.selectors import SEARCH_MAX_LENGTH
 from incidents.postmortems.services import BODY_MAX, COMMENT_MAX, ENTRY_TEXT_MAX, REASON_MAX
+from portal.bounds import BoundedDateField, BoundedDateTimeField
 from portal.catalog.models import Service
 from portal.people.models import Team
 
@@ -32,11 +33,11 @@ MAX_REVIEWERS = 10
 class HeaderForm(forms.Form):
     title = forms.CharField(max_length=TITLE_MAX, required=False)
     severity = forms.TypedChoiceField(choices=SEVERITY_CHOICES, coerce=int)
-    started_at = forms.DateTimeField(label="Started", widget=DATETIME_WIDGET)
-    acknowledged_at = forms.DateTimeField(
+    started_at = BoundedDateTimeField(label="Started", widget=DATETIME_WIDGET)
+    acknowledged_at = BoundedDateTimeField(
         label="Acknowledged", widget=DATETIME_WIDGET, required=False
     )
-    resolved_at = forms.DateTimeField(label="Resolved", widget=DATETIME_WIDGET, required=False)
+    resolved_at = BoundedDateTimeField(label="Resolved", widget=DATETIME_WIDGET, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def clean_title(self):
@@ -52,7 +53,7 @@ class SectionForm(forms.Form):
 
 
 class EntryForm(forms.Form):
-    at = forms.DateTimeField(label="When", widget=DATETIME_WIDGET)
+    at = BoundedDateTimeField(label="When", widget=DATETIME_WIDGET)
     text = forms.CharField(max_length=ENTRY_TEXT_MAX, required=False)
     annotation = forms.CharField(
         label="Note", max_length=ENTRY_TEXT_MAX, required=False, widget=forms.Textarea
@@ -126,7 +127,7 @@ class CommentForm(forms.Form):
 class ActionItemForm(forms.Form):
     title = forms.CharField(max_length=TITLE_MAX, required=False)
     owner = PersonField(required=False, help_text="Username of the person who will do it.")
-    due_date = forms.DateField(
+    due_date = BoundedDateField(
         widget=DATE_WIDGET, required=False, help_text="Empty: the team's default for the severity."
     )
     service = ServiceField(
@@ -231,8 +232,8 @@ class SearchForm(forms.Form):
     service = forms.ModelChoiceField(
         queryset=Service.objects.order_by("name"), to_field_name="slug", required=False
     )
-    date_from = forms.DateField(widget=DATE_WIDGET, required=False, label="From")
-    date_to = forms.DateField(widget=DATE_WIDGET, required=False, label="To")
+    date_from = BoundedDateField(widget=DATE_WIDGET, required=False, label="From")
+    date_to = BoundedDateField(widget=DATE_WIDGET, required=False, label="To")
 
     def clean(self):
         data = super().clean()

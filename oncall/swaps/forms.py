@@ -8,6 +8,7 @@ from django.utils import timezone
 from oncall.forms import DATE, DATETIME
 from oncall.swaps.models import SwapRequest
 from oncall.swaps.selectors import person
+from portal.bounds import BoundedDateField, BoundedDateTimeField
 
 User = get_user_model()
 
@@ -29,8 +30,8 @@ class ShiftRefForm(forms.Form):
 
     schedule = forms.IntegerField(min_value=1)
     user = forms.IntegerField(min_value=1, required=False)
-    shift_start = forms.DateTimeField()
-    shift_end = forms.DateTimeField()
+    shift_start = BoundedDateTimeField()
+    shift_end = BoundedDateTimeField()
 
     def clean(self):
         data = super().clean()
@@ -53,10 +54,10 @@ class SwapRequestForm(forms.Form):
         widget=forms.RadioSelect,
         label="What do you want?",
     )
-    start = forms.DateTimeField(
+    start = BoundedDateTimeField(
         widget=DATETIME, label="From", help_text="Give away only a part of the shift if you like."
     )
-    end = forms.DateTimeField(widget=DATETIME, label="Until")
+    end = BoundedDateTimeField(widget=DATETIME, label="Until")
     target = forms.ModelChoiceField(
         queryset=User.objects.none(),
         required=False,
@@ -145,8 +146,8 @@ class RejectForm(forms.Form):
 class TimeOffForm(forms.Form):
     """Whole days in the person's own zone, first to last inclusive."""
 
-    first_day = forms.DateField(widget=DATE)
-    last_day = forms.DateField(widget=DATE)
+    first_day = BoundedDateField(widget=DATE)
+    last_day = BoundedDateField(widget=DATE)
     note = forms.CharField(max_length=200, required=False, help_text="E.g. holiday, conference.")
 
     def __init__(self, *args, zone: ZoneInfo, **kwargs):

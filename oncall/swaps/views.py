@@ -154,6 +154,13 @@ def new(request):
     if schedule is None:
         context = {
             "bare": not request.GET,
+            "problems": [
+                message
+                for errors in ref_form.errors.as_data().values()
+                for error in errors
+                if error.code != "required"
+                for message in error.messages
+            ],
             "schedules": selectors.team_schedules_of(user=request.user),
         }
         return render(request, "swaps/bad_link.html", context, status=400)

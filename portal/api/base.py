@@ -2,13 +2,18 @@
 the small reference serializers (a user, a team) that many resources embed."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from portal import bounds
+from portal.api.strict import validated, validated_query
+from portal.people.timezones import zone_names
 
 
 class UtcMixin:
@@ -26,9 +31,7 @@ class ApiViewSet(UtcMixin, viewsets.GenericViewSet):
 
     def query(self, serializer_class) -> dict:
         """The request's query parameters, validated (400 with a message per parameter)."""
-        serializer = serializer_class(data=self.request.query_params)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        return validated_query(serializer_class, self.request)
 
     def body(self, serializer_class, *, partial: bool = False, **context) -> dict:
         serializer = serializer_class(
@@ -36,8 +39,7 @@ class ApiViewSet(UtcMixin, viewsets.GenericViewSet):
             partial=partial,
             context={"request": self.request, "view": self, **context},
         )
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        return validated(serializer)
 
     def page_or_list(self, queryset, serializer_class, **context):
         page = self.paginate_queryset(queryset)
@@ -83,6 +85,39 @@ class RefField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": ZONE_PATTERN,
+        "maxLength": 64,
+        "example": "Europe/London",
+        "description": (
+            "An IANA time zone name, such as Europe/London, known to the server's time zone "
+            "database (a name it does not know is a 400)."
+        ),
+    }
+)
+class TimeZoneField(serializers.CharField):
+    """An IANA zone name the server knows. The schema states its shape, not the list: the
+    names come from the server's time zone database, which changes with its updates."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("help_text", "An IANA zone name, such as Europe/London.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value not in zone_names():
+            raise serializers.ValidationError(
+                f"Unknown time zone {value}: use an IANA name such as Europe/London."
+            )
+        return value
+
+
 class UsernameField(RefField):
     """A person named by username in a request body (active users only)."""
 
@@ -100,23 +135,43 @@ class UsernameField(RefField):
 
 # Dates and times the API accepts: wide enough for any rota's history and plans, narrow
 # enough that date arithmetic (a window's end, a rotation's next shift) can never overflow.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+# The forms of the pages use the same bounds (portal/bounds.py). The schema states them as a
+# pattern on the year, so a client generated from it does not send what will be refused.
+EARLIEST = bounds.EARLIEST
+LATEST = bounds.LATEST
+YEAR_PATTERN = r"^(19[7-9][0-9]|2[01][0-9][0-9])-"
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date-time",
+        "pattern": YEAR_PATTERN,
+        "description": "A time in the years 1970-2199 (RFC 3339; without an offset, UTC).",
+    }
+)
 class BoundedDateTimeField(serializers.DateTimeField):
-    """A timestamp between 1970 and 2200. Without an offset it is read as UTC."""
+    """A timestamp in the years 1970-2199, as written. Without an offset it is read as UTC."""
 
     def to_internal_value(self, value):
         result = super().to_internal_value(value)
-        if not EARLIEST <= result < LATEST:
-            raise serializers.ValidationError("Give a time between 1970 and 2200.")
+        written = parse_datetime(value) if isinstance(value, str) else value
+        if not bounds.in_range(written or result):
+            raise serializers.ValidationError(bounds.TIME_MESSAGE)
         return result
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date",
+        "pattern": YEAR_PATTERN,
+        "description": "A date in the years 1970-2199.",
+    }
+)
 class BoundedDateField(serializers.DateField):
     def to_internal_value(self, value):
         result = super().to_internal_value(value)
-        if not EARLIEST.date() <= result < LATEST.date():
-            raise serializers.ValidationError("Give a date between 1970 and 2200.")
+        if not bounds.in_range(result):
+            raise serializers.ValidationError(bounds.DATE_MESSAGE)
         return result

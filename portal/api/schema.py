@@ -47,6 +47,7 @@ class AutoSchema(SpectacularAutoSchema):
         return responses
 
 
+NOT_BLANK_PATTERN = r"\S"
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$"
 
 
@@ -68,4 +69,34 @@ def plain_times(result, generator, request, public):
                 walk(value)
 
     walk(result)
+    return result
+
+
+def text_not_blank(result, generator, request, public):
+    """A postprocessing hook: text fields trim surrounding whitespace, so a required text
+    (``minLength`` 1) of spaces alone is refused as blank. State it: such strings in request
+    bodies and query parameters must hold a non-space character."""
+
+    def mark(node):
+        if isinstance(node, dict):
+            if (
+                node.get("type") == "string"
+                and node.get("minLength", 0) >= 1
+                and not {"pattern", "format", "enum"} & node.keys()
+            ):
+                node["pattern"] = NOT_BLANK_PATTERN
+            for value in node.values():
+                mark(value)
+        elif isinstance(node, list):
+            for value in node:
+                mark(value)
+
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            mark(component)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query":
+                    mark(parameter.get("schema"))
     return result

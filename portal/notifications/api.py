@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.api.base import ApiView, ApiViewSet
+from portal.api.strict import validated
 from portal.notifications import methods, selectors, services
 from portal.notifications.models import Channel, ContactMethod, Kind, Message, Notification
 
@@ -268,8 +269,7 @@ class PreferencesView(ApiView):
         serializer = PreferencesSerializer(
             data=request.data, partial=partial, context={"methods": methods}
         )
-        serializer.is_valid(raise_exception=True)
-        choices = {kind: set(ids) for kind, ids in serializer.validated_data.items()}
+        choices = {kind: set(ids) for kind, ids in validated(serializer).items()}
         services.preferences_set(user=request.user, choices=choices)
         return self._out(selectors.contact_methods(user=request.user))
 

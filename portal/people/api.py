@@ -11,7 +11,14 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
-from portal.api.base import ApiView, ApiViewSet, UsernameField, UserRefSerializer
+from portal.api.base import (
+    ApiView,
+    ApiViewSet,
+    TimeZoneField,
+    UsernameField,
+    UserRefSerializer,
+)
+from portal.api.strict import validated
 from portal.people import selectors, services
 from portal.people.models import WEEKDAYS, Membership, Profile, Team
 
@@ -190,11 +197,10 @@ class ProfileSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
     name = serializers.CharField(read_only=True)
-    time_zone = serializers.CharField(
-        max_length=64, help_text="An IANA zone name, such as Europe/London."
-    )
+    time_zone = TimeZoneField()
     work_days = serializers.ListField(
         child=serializers.ChoiceField(choices=WEEKDAYS),
+        min_length=1,
         max_length=7,
         help_text="Working weekdays, 0 (Mon) to 6 (Sun).",
     )
@@ -231,8 +237,7 @@ class ProfileView(ApiView):
     def patch(self, request):
         profile = self._profile()
         serializer = ProfileSerializer(profile, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
+        fields = dict(validated(serializer))
         if "work_days" in fields:
             fields["work_days"] = sorted(set(fields["work_days"]))
         profile = services.profile_update(profile=profile, **fields)

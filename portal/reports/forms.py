@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from django import forms
 
+from portal.bounds import BoundedDateField
 from portal.reports.models import Holiday
 
 PERIODS = [
@@ -19,10 +20,10 @@ MAX_DAYS = 366
 
 class PeriodForm(forms.Form):
     period = forms.ChoiceField(choices=PERIODS, required=False, initial=DEFAULT_PERIOD)
-    start = forms.DateField(
+    start = BoundedDateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = BoundedDateField(
         required=False,
         label="To",
         help_text="Both days included.",
@@ -94,8 +95,9 @@ class ServicePeriodForm(forms.Form):
 
 
 class HolidayForm(forms.ModelForm):
+    date = BoundedDateField(widget=forms.DateInput(attrs={"type": "date"}))
+
     class Meta:
         model = Holiday
         fields = ["date", "name"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
         labels = {"name": "Holiday"}

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal import bounds
 from portal.forms import apply_validation_error
 from portal.people.selectors import can_manage_team, team_for_manager_or_404
 from portal.reports import exports, panels, selectors, services, svg
@@ -125,6 +126,9 @@ def weekly_latest(request, slug):
 @require_GET
 def weekly_review(request, slug, year, week):
     team = selectors.team_for_member_or_403(user=request.user, slug=slug)
+    if not bounds.FIRST_YEAR <= year <= bounds.LAST_YEAR:
+        context = {"team": team, "error": "Give a week between 1970 and 2200."}
+        return render(request, "reports/weekly_out_of_range.html", context, status=400)
     try:
         monday = date.fromisocalendar(year, week, 1)
     except ValueError as exc:

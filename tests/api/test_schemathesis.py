@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from portal.wsgi import application
 from tests import factories
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.fuzz]
 
 EXAMPLES_PER_OPERATION = 5
 CHECKS = [

@@ -484,11 +484,13 @@ def test_calendar_views_and_htmx_paging(client, manager, london_rota, view, days
     assert response.headers["Vary"] and "HX-Request" in response.headers["Vary"]
 
 
-def test_calendar_ignores_bad_parameters(client, manager, london_rota):
+def test_calendar_shows_bad_parameters_over_the_default_week(client, manager, london_rota):
     client.force_login(manager)
     response = client.get(london_rota.get_absolute_url(), {"view": "year", "start": "nope"})
-    assert response.status_code == 200
-    assert response.content.decode().count('class="cal-day') == 7
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert body.count('class="cal-day') == 7
+    assert "start: Enter a valid date." in body and "view: Select a valid choice." in body
 
 
 def _grow(team, schedule, size, now):
