@@ -99,6 +99,38 @@ def payload_set_aside(*, integration_id: int, error: BaseException) -> int:
     return 1
 
 
+FAILED_SCANNED = 200  # the most recent failed payloads searched for a late resolution
+
+
+def resolutions_apply(*, integration: Integration, resolved: list, now: datetime) -> int:
+    """Resolutions arrived for alerts Runwell never stored (``resolved``: ``IncomingAlert``s):
+    if such an alert waits in a failed payload of the integration, firing, write the
+    resolution into it, so that queuing it again does not page for an alert that is already
+    over (Alertmanager sends a resolution once). Only failed payloads that arrived before
+    ``now`` are touched. Returns how many alerts were marked resolved."""
+    failed = list(
+        InboxPayload.objects.filter(
+            integration=integration, failed_at__isnull=False, received_at__lte=now
+        ).order_by("-pk")[:FAILED_SCANNED]
+    )
+    if not failed:
+        return 0
+    news = {alert.dedup_key: alert for alert in resolved}
+    marked = 0
+    for payload in failed:
+        touched = False
+        for raw in payload.alerts if isinstance(payload.alerts, list) else []:
+            alert = news.get(raw.get("dedup_key")) if isinstance(raw, dict) else None
+            if alert is None or raw.get("status") != "firing":
+                continue
+            raw["status"] = "resolved"
+            raw["ends_at"] = (alert.ends_at or now).isoformat()
+            touched, marked = True, marked + 1
+        if touched:
+            payload.save(update_fields=["alerts"])
+    return marked
+
+
 def _incidents_about(integration: Integration, raw_alerts: list) -> list[Incident]:
     """The incidents the alerts were about: the latest of each of their groups and the one
     each alert last belonged to (open or already resolved: a resolution that could not be

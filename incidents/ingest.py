@@ -363,12 +363,18 @@ def _ingest_locked(
         by_group[incoming.group_key].append(incoming)
 
     changed: dict[int, Incident] = {}  # by id(): incidents whose known alerts changed
+    unknown_resolutions: list[IncomingAlert] = []
     opened_or_joined: list[Incident] = []
     for group_key, group_alerts in by_group.items():
         joining: list[IncomingAlert] = []
         for incoming in group_alerts:
             severity = integration.severity_for(incoming.severity)
             row = known.latest.get(incoming.dedup_key)
+            if row is not None and row.updated_at > now:
+                # Newer news of this alert was applied already: this is a failed payload
+                # queued again after the fact, and the newest state wins.
+                result.unchanged += 1
+                continue
             if row is not None and (row.incident.is_open or not incoming.firing):
                 # Known alert: it stays in its incident (even if its group changed since).
                 if _update_alert(row, incoming, severity, now, known):
@@ -382,6 +388,7 @@ def _ingest_locked(
                 joining.append(incoming)
             else:
                 result.ignored += 1
+                unknown_resolutions.append(incoming)
         if not joining:
             continue
         incident = known.open_incident(group_key)
@@ -428,6 +435,8 @@ def _ingest_locked(
     for incident in changed.values():
         if incident.is_open and (integration.auto_resolve or force_resolve):
             _resolve_if_all_resolved(incident, now, known)
+    if unknown_resolutions:
+        failures.resolutions_apply(integration=integration, resolved=unknown_resolutions, now=now)
     if alone:
         known.flush()
         for incident in known.pending.due:
@@ -860,8 +869,11 @@ def _ingest_alone(integration: Integration, payload: InboxPayload) -> bool:
 
 def inbox_retry(*, payload_ids: Iterable[int]) -> int:
     """Queue failed payloads again, once their cause is fixed. The next drain ingests them in
-    their place by arrival (id) and as received then (``received_at``), so a later payload
-    about the same alerts that was ingested meanwhile may be overtaken: check before."""
+    their place by arrival (id) and as received then (``received_at``). The newest news of
+    an alert wins: an alert updated after the payload arrived is left as it is, and a
+    resolution that came while its firing alert waited failed has already been written into
+    the failed payload (``failures.resolutions_apply``), so nothing pages for an alert that
+    is over."""
     count = InboxPayload.objects.filter(pk__in=list(payload_ids), failed_at__isnull=False).update(
         failed_at=None, error=""
     )

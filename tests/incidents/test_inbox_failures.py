@@ -221,6 +221,60 @@ def test_queued_again_failed_payloads_are_ingested_in_arrival_order(
 
 
 @pytest.mark.postgres
+def test_queued_again_payloads_apply_in_arrival_order(client, integration, refuse_poison):
+    """Two failed payloads about one alert: the first opens the incident (its title), the
+    second updates the alert, as they arrived; taken the other way round, the title would
+    be the second's."""
+    send(client, integration, am_alert("poison", summary="first words"))
+    send(client, integration, am_alert("poison", summary="second words"))
+    refuse_poison()
+    call_command("inbox_requeue", stdout=StringIO())
+    ingest.inbox_drain()
+    poison = Alert.objects.get(dedup_key="poison")
+    assert poison.incident.title == "first words"
+    assert poison.summary == "second words"
+
+
+@pytest.mark.postgres
+def test_a_resolution_that_came_while_its_alert_waited_failed_is_kept(
+    client, integration, refuse_poison
+):
+    """Alertmanager sends a resolution once. It came while the firing alert waited in a
+    failed payload (nothing stored to resolve): it is written into that payload, so queuing
+    it again pages nobody for an alert that is over."""
+    send(client, integration, am_alert("poison"))
+    send(client, integration, am_alert("poison", status="resolved"))
+    waiting = InboxPayload.objects.get()
+    assert [a["status"] for a in waiting.alerts] == ["resolved"]
+    refuse_poison()
+    call_command("inbox_requeue", stdout=StringIO())
+    ingest.inbox_drain()
+    assert not InboxPayload.objects.exists()
+    assert not Incident.objects.exists()
+    assert not Message.objects.filter(kind=Kind.PAGE, subject__contains="HighErrorRate").exists()
+
+
+@pytest.mark.postgres
+def test_a_failed_payload_queued_again_never_overrides_newer_news(
+    client, integration, refuse_poison
+):
+    """The alert fired again and resolved after its first payload failed: queuing the old
+    payload again neither reopens nor re-fires it."""
+    send(client, integration, am_alert("poison", summary="old"))
+    refuse_poison()
+    send(client, integration, am_alert("poison", summary="new"))
+    send(client, integration, am_alert("poison", status="resolved", summary="new"))
+    assert Incident.objects.get().status == Incident.Status.RESOLVED
+    call_command("inbox_requeue", stdout=StringIO())
+    ingest.inbox_drain()
+    assert not InboxPayload.objects.exists()
+    incident = Incident.objects.get()
+    assert incident.status == Incident.Status.RESOLVED
+    alert = incident.alerts.get()
+    assert (alert.status, alert.summary) == (Alert.Status.RESOLVED, "new")
+
+
+@pytest.mark.postgres
 def test_the_admin_action_queues_failed_payloads_again(
     admin_client, client, integration, refuse_poison
 ):
