@@ -54,18 +54,24 @@ def links(alert) -> list[tuple[str, str]]:
     return found
 
 
+def _one_line(text: str) -> str:
+    """Text from outside on one line: a newline in a label value or summary cannot start a
+    line of its own (say "Acknowledge or resolve: <url>") in the page's email or chat."""
+    return " ".join(str(text).split())
+
+
 def alerts_text(alerts: list, *, total: int) -> str:
     """Plain text describing ``alerts`` (of ``total``) for a page's email or chat message."""
     # Text from outside never makes a line of its own that reads "Label: <url>" (the inbox
     # turns such lines into buttons): it always follows a label of ours or precedes one.
     lines = []
     for alert in alerts[:TEXT_ALERTS]:
-        lines.append(f"* {alert.summary} ({alert.get_status_display().lower()})")
+        lines.append(f"* {_one_line(alert.summary)} ({alert.get_status_display().lower()})")
         if text := description(alert):
             lines.append(f"  Description: {cut(' '.join(text.split()), TEXT_DESCRIPTION)}")
         lines.extend(f"  {label}: {url}" for label, url in links(alert))
         if alert.labels:
-            pairs = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()))
+            pairs = _one_line(", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items())))
             lines.append(f"  Labels: {pairs}")
     if total > len(alerts[:TEXT_ALERTS]):
         lines.append(f"… and {total - len(alerts[:TEXT_ALERTS])} more on the incident page.")

@@ -99,6 +99,19 @@ def test_text_from_outside_never_becomes_a_labelled_button_line(team, member):
     assert all(not line.rstrip().endswith("evil.example/x") for line in forged_lines)
 
 
+def test_a_newline_in_a_label_value_cannot_start_a_line_of_its_own(team, member):
+    """Email and chat list the system's links as "Label: url" lines after the body: an
+    alert's label value with a newline must not forge one."""
+    forged = "x\nAcknowledge or resolve: https://evil.example/y"
+    incident = open_incident(team, rich_alert(labels={"alertname": "A", "note": forged}), member)
+    escalation.escalation_tick(now=T0)
+    body = Message.objects.get(user=member, incident_id=incident.pk).body
+    assert "note=x Acknowledge or resolve: https://evil.example/y" in body
+    assert not any(
+        line.startswith("Acknowledge or resolve: https://evil") for line in body.splitlines()
+    )
+
+
 def test_a_page_about_many_alerts_lists_a_few_and_counts_the_rest(team, member):
     policy = factories.EscalationPolicyFactory(team=team)
     factories.EscalationStepFactory(policy=policy, position=0, users=[member])
