@@ -36,7 +36,7 @@ import redis
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from incidents import failures, services
+from incidents import escalation, failures, services
 from incidents.models import (
     TITLE_MAX_LENGTH,
     Alert,
@@ -48,9 +48,10 @@ from incidents.models import (
     key_digest,
 )
 from incidents.payloads import IncomingAlert, cut
+from incidents.policies import escalation_plan, policy_for
 from portal import redis_client
 from portal.catalog.models import Service
-from portal.celery import enqueue_now
+from portal.enqueue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -283,10 +284,8 @@ def _open_incident(
     key = (team.pk, tuple(s.pk for s in service_list))
     policies = known.pending.policies
     if key not in policies:
-        policies[key] = services.policy_for(team=team, services=service_list)
-    escalation, reason = services.escalation_plan(
-        team=team, services=service_list, now=now, policy=policies[key]
-    )
+        policies[key] = policy_for(team=team, services=service_list)
+    plan, reason = escalation_plan(team=team, services=service_list, now=now, policy=policies[key])
     incident = Incident(
         title=title,
         severity=severity,
@@ -294,7 +293,7 @@ def _open_incident(
         integration=integration,
         group_key=group_key,
         triggered_at=now,
-        **escalation,
+        **plan,
     )
     known.pending.incidents.append(incident)  # written at the next flush
     if service_list:
@@ -431,7 +430,7 @@ def _ingest_locked(
     if alone:
         known.flush()
         for incident in known.pending.due:
-            services.kick_on_commit(incident)
+            escalation.kick_on_commit(incident)
 
     # In a batch, incidents opened by it have no id until its flush.
     result.incident_ids = sorted({i.pk for i in opened_or_joined if i.pk is not None})
@@ -614,8 +613,6 @@ def ring_doorbell(*, drain_seen_at: float | None = None) -> None:
     itself, so a drain that died holds the doorbell back for ``DOORBELL_TTL_MS`` at most;
     the beat drains the inbox every 2 s anyway. Without Redis every payload rings. A broker
     outage is logged and swallowed."""
-    from incidents.tasks import inbox_drain as task
-
     if drain_seen_at is not None and time.monotonic() - drain_seen_at < DOORBELL_GRACE_SECONDS:
         return
     flag = redis_client.shared()
@@ -625,17 +622,15 @@ def ring_doorbell(*, drain_seen_at: float | None = None) -> None:
                 return
         except redis.RedisError:
             flag = None  # ring anyway
-    try:
-        enqueue_now(task)
-    except Exception as exc:  # noqa: BLE001 - the broker is down or refused: never raise
-        if flag is not None:
-            with contextlib.suppress(redis.RedisError):
-                flag.delete(DOORBELL_KEY)
-        logger.warning(
-            "Could not enqueue an inbox drain (%s: %s); the beat drains the inbox within 2 s.",
-            type(exc).__name__,
-            exc,
-        )
+    rang = enqueue(
+        "incidents.tasks.inbox_drain",
+        what="an inbox drain",
+        meanwhile="the beat drains the inbox within 2 s.",
+        log=logger,
+    )
+    if not rang and flag is not None:
+        with contextlib.suppress(redis.RedisError):
+            flag.delete(DOORBELL_KEY)
 
 
 def _doorbell(*, hold: bool) -> None:
@@ -748,7 +743,7 @@ def _drain_batch(integration_id: int | None, *, limit: int, one_by_one: bool) ->
             pending = next(iter(known.values())).pending  # shared by the batch
             pending.flush()
             if pending.due:  # one escalation run for all the incidents it opened
-                transaction.on_commit(_kick_escalation)
+                escalation.tick_on_commit()
             ingested = payloads
         if ingested:
             InboxPayload.objects.filter(pk__in=[p.pk for p in ingested]).delete()
@@ -765,21 +760,6 @@ def _drain_batch(integration_id: int | None, *, limit: int, one_by_one: bool) ->
         if latest:
             Integration.objects.bulk_update([integrations[pk] for pk in latest], ["last_alert_at"])
     return len(payloads)
-
-
-def _kick_escalation() -> None:
-    """Enqueue one escalation tick: it pages for every incident that is due (those a drain
-    batch opened), each in a transaction of its own. The beat's tick is the safety net, so a
-    broker outage is logged and swallowed."""
-    from incidents.tasks import escalation_tick
-
-    try:
-        enqueue_now(escalation_tick)
-    except Exception:
-        logger.warning(
-            "Could not enqueue escalation of new incidents; the beat tick will pick them up.",
-            exc_info=True,
-        )
 
 
 def _ingest_alone(integration: Integration, payload: InboxPayload) -> bool:

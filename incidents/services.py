@@ -2,12 +2,12 @@
 timeline, integrations (tokens), escalation policies and maintenance windows.
 
 Alert ingestion lives in ``incidents.ingest`` and the escalation engine in
-``incidents.escalation``; both use the helpers here. Every change to an incident writes an
-``IncidentEvent`` in the same transaction. Paging never happens inside a request: services
-set ``next_escalation_at`` and kick the escalation task when the transaction commits.
+``incidents.escalation``. Every change to an incident writes an ``IncidentEvent`` in the same
+transaction (``incidents.timeline``). Paging never happens inside a request: services set
+``next_escalation_at`` (the policy from ``incidents.policies``) and kick the escalation task
+when the transaction commits (``escalation.kick_on_commit``).
 """
 
-import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from incidents.escalation import kick_on_commit
 from incidents.models import (
     EscalationPolicy,
     EscalationStep,
@@ -26,130 +27,17 @@ from incidents.models import (
     MaintenanceWindow,
     Severity,
 )
+from incidents.policies import escalation_plan, policy_for
+from incidents.timeline import event_add, person_name
 from portal.catalog.models import Service
-from portal.celery import enqueue_now
 from portal.people.models import Team
 
-logger = logging.getLogger(__name__)
 User = get_user_model()
 
 NOTE_MAX = 10_000
 
 
-def person_name(user) -> str:
-    if user is None:
-        return "Runwell"
-    profile = getattr(user, "profile", None)
-    return profile.name if profile is not None else user.get_username()
-
-
-def event_add(
-    *,
-    incident: Incident,
-    kind: str,
-    message: str,
-    actor=None,
-    at: datetime | None = None,
-    target=None,
-    due_at: datetime | None = None,
-    lag_ms: int | None = None,
-    data: dict | None = None,
-) -> IncidentEvent:
-    return IncidentEvent.objects.create(
-        incident=incident,
-        kind=kind,
-        message=message,
-        actor=actor,
-        at=at or timezone.now(),
-        target=target,
-        due_at=due_at,
-        lag_ms=lag_ms,
-        data=data or {},
-    )
-
-
 # ---------------------------------------------------------------------------- escalation state
-def _kick(incident_id: int) -> None:
-    """Enqueue one escalation run for speed. The beat tick is the safety net, so a broker
-    outage is logged and swallowed, never raised into the request that triggered."""
-    from incidents.tasks import escalate_incident
-
-    try:
-        # A connection that gives up at once: a dead broker must not hold the request (or
-        # the inbox drain) for the seconds kombu would spend retrying.
-        enqueue_now(escalate_incident, args=[incident_id])
-    except Exception:
-        logger.warning(
-            "Could not enqueue escalation of incident %s; the beat tick will pick it up.",
-            incident_id,
-            exc_info=True,
-        )
-
-
-def kick_on_commit(incident: Incident) -> None:
-    incident_id = incident.pk
-    transaction.on_commit(lambda: _kick(incident_id))
-
-
-def policy_for(*, team: Team, services: Iterable[Service] = ()) -> EscalationPolicy | None:
-    """A service's own policy (first service that has one, owned by the team), else the
-    team's default."""
-    service_ids = [s.pk for s in services if s.team_id == team.pk]
-    if service_ids:
-        own = {
-            p.service_id: p
-            for p in EscalationPolicy.objects.filter(service_id__in=service_ids, team=team)
-        }
-        for sid in service_ids:
-            if sid in own:
-                return own[sid]
-    return EscalationPolicy.objects.filter(team=team, service__isnull=True).first()
-
-
-def maintenance_reason(*, services: Iterable[Service], now: datetime) -> str:
-    services = list(services)
-    if not services:
-        return ""
-    window = (
-        MaintenanceWindow.objects.filter(service__in=services, starts_at__lte=now, ends_at__gt=now)
-        .select_related("service")
-        .order_by("-ends_at")
-        .first()
-    )
-    if window is None:
-        return ""
-    reason = f" ({window.reason})" if window.reason else ""
-    return (
-        f"{window.service.name} is in maintenance until "
-        f"{window.ends_at:%Y-%m-%d %H:%M} UTC{reason}: alerts are recorded but page nobody."
-    )
-
-
-_UNKNOWN = object()
-
-
-def escalation_plan(
-    *, team: Team, services: Iterable[Service] = (), now: datetime, policy=_UNKNOWN
-) -> tuple[dict, str]:
-    """The escalation fields of an incident opened now, and why nobody is paged (a service in
-    maintenance) or "": escalation is due at once with the policy for ``team`` and
-    ``services`` (pass ``policy`` if it is known already)."""
-    services = list(services)
-    reason = maintenance_reason(services=services, now=now)
-    if policy is _UNKNOWN:
-        policy = policy_for(team=team, services=services)
-    fields = {
-        "escalation_policy": policy,
-        "escalation_level": 0,
-        "escalation_repeat": 0,
-        "escalation_repeats_left": policy.repeat_count if policy else 0,
-        "next_escalation_at": None if reason else now,
-    }
-    if reason:
-        fields["paging_suppressed_reason"] = reason[:500]
-    return fields, reason
-
-
 def escalation_start(
     *, incident: Incident, services: Iterable[Service] = (), now: datetime
 ) -> Incident:
