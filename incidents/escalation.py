@@ -25,7 +25,9 @@ from django.utils import timezone
 
 from incidents import alert_details
 from incidents.models import EscalationPolicy, EscalationStep, Incident, IncidentEvent
-from incidents.services import event_add, person_name
+from incidents.timeline import event_add, person_name
+from oncall.selectors import oncall_users_at
+from portal.enqueue import enqueue_on_commit
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.people.selectors import team_managers
@@ -135,7 +137,6 @@ def _dedupe(ids: list[int]) -> tuple[int, ...]:
 def resolve_step(step: EscalationStep, *, team, at: datetime) -> StepTargets:
     """The people a step pages at ``at``: schedules' on-call people, named people, the team's
     managers and/or the whole team."""
-    from oncall.selectors import oncall_users_at
 
     ids: list[int] = []
     via: dict[int, str] = {}
@@ -428,3 +429,29 @@ def escalate_due(*, incident_id: int, now: datetime | None = None) -> bool:
     or a tick is working on it right now."""
     now = now or timezone.now()
     return _claim_and_escalate(_due(now).filter(pk=incident_id), now, []) is not None
+
+
+# ------------------------------------------------------------------------------------ kicks
+def kick_on_commit(incident: Incident) -> None:
+    """Once the transaction commits, enqueue one escalation run of ``incident`` for speed.
+    The beat tick is the safety net, so a broker outage is logged and swallowed, never
+    raised into the request that triggered."""
+    enqueue_on_commit(
+        "incidents.tasks.escalate_incident",
+        args=[incident.pk],
+        what=f"escalation of incident {incident.pk}",
+        meanwhile="the beat tick will pick it up.",
+        log=logger,
+    )
+
+
+def tick_on_commit() -> None:
+    """Once the transaction commits, enqueue one escalation tick: it pages for every
+    incident that is due (say, those a drain of the inbox opened), each in a transaction of
+    its own. The beat's tick is the safety net, so a broker outage is logged and swallowed."""
+    enqueue_on_commit(
+        "incidents.tasks.escalation_tick",
+        what="escalation of new incidents",
+        meanwhile="the beat tick will pick them up.",
+        log=logger,
+    )

@@ -1,13 +1,15 @@
 """Writes about incidents: declaring, acknowledging, resolving, escalating by hand, the
-timeline, integrations (tokens), escalation policies and maintenance windows.
+timeline, integrations (tokens) and maintenance windows. Editing escalation policies and their
+steps is in ``incidents.policies`` (re-exported here for ``incidents/views.py`` and
+``incidents/api.py``).
 
 Alert ingestion lives in ``incidents.ingest`` and the escalation engine in
-``incidents.escalation``; both use the helpers here. Every change to an incident writes an
-``IncidentEvent`` in the same transaction. Paging never happens inside a request: services
-set ``next_escalation_at`` and kick the escalation task when the transaction commits.
+``incidents.escalation``. Every change to an incident writes an ``IncidentEvent`` in the same
+transaction (``incidents.timeline``). Paging never happens inside a request: services set
+``next_escalation_at`` (the policy from ``incidents.policies``) and kick the escalation task
+when the transaction commits (``escalation.kick_on_commit``).
 """
 
-import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -15,143 +17,38 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
+from incidents.escalation import kick_on_commit
 from incidents.models import (
-    EscalationPolicy,
-    EscalationStep,
     Incident,
     IncidentEvent,
     Integration,
     MaintenanceWindow,
     Severity,
 )
+from incidents.policies import (  # noqa: F401 - policy edits, re-exported for views and api
+    escalation_plan,
+    policy_create,
+    policy_delete,
+    policy_for,
+    policy_update,
+    step_add,
+    step_move,
+    step_remove,
+    step_update,
+)
+from incidents.timeline import event_add, person_name
 from portal import throttle
 from portal.catalog.models import Service
-from portal.celery import enqueue_now
 from portal.people.models import Team
 
-logger = logging.getLogger(__name__)
 User = get_user_model()
 
 NOTE_MAX = 10_000
 
 
-def person_name(user) -> str:
-    if user is None:
-        return "Runwell"
-    profile = getattr(user, "profile", None)
-    return profile.name if profile is not None else user.get_username()
-
-
-def event_add(
-    *,
-    incident: Incident,
-    kind: str,
-    message: str,
-    actor=None,
-    at: datetime | None = None,
-    target=None,
-    due_at: datetime | None = None,
-    lag_ms: int | None = None,
-    data: dict | None = None,
-) -> IncidentEvent:
-    return IncidentEvent.objects.create(
-        incident=incident,
-        kind=kind,
-        message=message,
-        actor=actor,
-        at=at or timezone.now(),
-        target=target,
-        due_at=due_at,
-        lag_ms=lag_ms,
-        data=data or {},
-    )
-
-
 # ---------------------------------------------------------------------------- escalation state
-def _kick(incident_id: int) -> None:
-    """Enqueue one escalation run for speed. The beat tick is the safety net, so a broker
-    outage is logged and swallowed, never raised into the request that triggered."""
-    from incidents.tasks import escalate_incident
-
-    try:
-        # A connection that gives up at once: a dead broker must not hold the request (or
-        # the inbox drain) for the seconds kombu would spend retrying.
-        enqueue_now(escalate_incident, args=[incident_id])
-    except Exception:
-        logger.warning(
-            "Could not enqueue escalation of incident %s; the beat tick will pick it up.",
-            incident_id,
-            exc_info=True,
-        )
-
-
-def kick_on_commit(incident: Incident) -> None:
-    incident_id = incident.pk
-    transaction.on_commit(lambda: _kick(incident_id))
-
-
-def policy_for(*, team: Team, services: Iterable[Service] = ()) -> EscalationPolicy | None:
-    """A service's own policy (first service that has one, owned by the team), else the
-    team's default."""
-    service_ids = [s.pk for s in services if s.team_id == team.pk]
-    if service_ids:
-        own = {
-            p.service_id: p
-            for p in EscalationPolicy.objects.filter(service_id__in=service_ids, team=team)
-        }
-        for sid in service_ids:
-            if sid in own:
-                return own[sid]
-    return EscalationPolicy.objects.filter(team=team, service__isnull=True).first()
-
-
-def maintenance_reason(*, services: Iterable[Service], now: datetime) -> str:
-    services = list(services)
-    if not services:
-        return ""
-    window = (
-        MaintenanceWindow.objects.filter(service__in=services, starts_at__lte=now, ends_at__gt=now)
-        .select_related("service")
-        .order_by("-ends_at")
-        .first()
-    )
-    if window is None:
-        return ""
-    reason = f" ({window.reason})" if window.reason else ""
-    return (
-        f"{window.service.name} is in maintenance until "
-        f"{window.ends_at:%Y-%m-%d %H:%M} UTC{reason}: alerts are recorded but page nobody."
-    )
-
-
-_UNKNOWN = object()
-
-
-def escalation_plan(
-    *, team: Team, services: Iterable[Service] = (), now: datetime, policy=_UNKNOWN
-) -> tuple[dict, str]:
-    """The escalation fields of an incident opened now, and why nobody is paged (a service in
-    maintenance) or "": escalation is due at once with the policy for ``team`` and
-    ``services`` (pass ``policy`` if it is known already)."""
-    services = list(services)
-    reason = maintenance_reason(services=services, now=now)
-    if policy is _UNKNOWN:
-        policy = policy_for(team=team, services=services)
-    fields = {
-        "escalation_policy": policy,
-        "escalation_level": 0,
-        "escalation_repeat": 0,
-        "escalation_repeats_left": policy.repeat_count if policy else 0,
-        "next_escalation_at": None if reason else now,
-    }
-    if reason:
-        fields["paging_suppressed_reason"] = reason[:500]
-    return fields, reason
-
-
 def escalation_start(
     *, incident: Incident, services: Iterable[Service] = (), now: datetime
 ) -> Incident:
@@ -514,135 +411,6 @@ def integration_update(*, integration: Integration, **fields) -> Integration:
     integration.full_clean()
     integration.save()
     return integration
-
-
-# ------------------------------------------------------------------------------- policies
-@transaction.atomic
-def policy_create(
-    *,
-    team: Team,
-    name: str,
-    repeat_count: int = 0,
-    service: Service | None = None,
-    description: str = "",
-) -> EscalationPolicy:
-    if service is not None and service.team_id != team.pk:
-        raise ValidationError({"service": f"{service.name} is not owned by {team.name}."})
-    if service is None and EscalationPolicy.objects.filter(team=team, service=None).exists():
-        raise ValidationError(
-            {"service": f"{team.name} already has a default policy; name a service."}
-        )
-    if service is not None and EscalationPolicy.objects.filter(service=service).exists():
-        raise ValidationError({"service": f"{service.name} already has its own policy."})
-    policy = EscalationPolicy(
-        team=team, name=name, repeat_count=repeat_count, service=service, description=description
-    )
-    policy.full_clean()
-    policy.save()
-    return policy
-
-
-@transaction.atomic
-def policy_update(
-    *, policy: EscalationPolicy, name: str, repeat_count: int, description: str = ""
-) -> EscalationPolicy:
-    policy.name, policy.repeat_count, policy.description = name, repeat_count, description
-    policy.full_clean()
-    policy.save(update_fields=["name", "repeat_count", "description"])
-    return policy
-
-
-@transaction.atomic
-def policy_delete(*, policy: EscalationPolicy) -> None:
-    policy.delete()
-
-
-def _check_step_targets(
-    policy: EscalationPolicy, schedules, users, *, notify_managers: bool, notify_team: bool
-) -> None:
-    if any(s.team_id != policy.team_id for s in schedules):
-        raise ValidationError({"schedules": "Choose schedules of the policy's team."})
-    if any(not u.is_active for u in users):
-        raise ValidationError({"users": "A named person's account is disabled."})
-    if not (schedules or users or notify_managers or notify_team):
-        raise ValidationError("A step needs at least one target.")
-
-
-def _step_save(step: EscalationStep, schedules, users) -> EscalationStep:
-    step.full_clean()
-    step.save()
-    step.schedules.set(schedules)
-    step.users.set(users)
-    return step
-
-
-@transaction.atomic
-def step_add(
-    *,
-    policy: EscalationPolicy,
-    wait_minutes: int,
-    schedules: Iterable = (),
-    users: Iterable = (),
-    notify_managers: bool = False,
-    notify_team: bool = False,
-) -> EscalationStep:
-    schedules, users = list(schedules), list(users)
-    _check_step_targets(
-        policy, schedules, users, notify_managers=notify_managers, notify_team=notify_team
-    )
-    last = policy.steps.aggregate(m=Max("position"))["m"]
-    step = EscalationStep(
-        policy=policy,
-        position=0 if last is None else last + 1,
-        wait_minutes=wait_minutes,
-        notify_managers=notify_managers,
-        notify_team=notify_team,
-    )
-    return _step_save(step, schedules, users)
-
-
-@transaction.atomic
-def step_update(
-    *,
-    step: EscalationStep,
-    wait_minutes: int,
-    schedules: Iterable = (),
-    users: Iterable = (),
-    notify_managers: bool = False,
-    notify_team: bool = False,
-) -> EscalationStep:
-    schedules, users = list(schedules), list(users)
-    _check_step_targets(
-        step.policy, schedules, users, notify_managers=notify_managers, notify_team=notify_team
-    )
-    step.wait_minutes = wait_minutes
-    step.notify_managers = notify_managers
-    step.notify_team = notify_team
-    return _step_save(step, schedules, users)
-
-
-@transaction.atomic
-def step_remove(*, step: EscalationStep) -> None:
-    policy = step.policy
-    step.delete()
-    _renumber(policy, list(policy.steps.order_by("position", "pk")))
-
-
-@transaction.atomic
-def step_move(*, step: EscalationStep, up: bool) -> None:
-    steps = list(step.policy.steps.select_for_update().order_by("position", "pk"))
-    index = next(i for i, s in enumerate(steps) if s.pk == step.pk)
-    other = index - 1 if up else index + 1
-    if 0 <= other < len(steps):
-        steps[index], steps[other] = steps[other], steps[index]
-    _renumber(step.policy, steps)
-
-
-def _renumber(policy: EscalationPolicy, steps: list[EscalationStep]) -> None:
-    for position, s in enumerate(steps):
-        if s.position != position:
-            s.position = position
-            s.save(update_fields=["position"])
 
 
 # ---------------------------------------------------------------------------- maintenance

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from incidents import escalation, ingest
+from incidents import escalation, heartbeats, ingest
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -29,4 +29,4 @@ def inbox_drain() -> int:
 @shared_task(ignore_result=True, expires=60)
 def check_heartbeats() -> list[int]:
     """Beat, every 30 s: open an incident for every heartbeat that missed its ping."""
-    return ingest.heartbeats_check()
+    return heartbeats.heartbeats_check()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from oncall import selectors
 from oncall.models import Schedule
-from oncall.swaps import selectors as swap_selectors
+from oncall.swaps import notes as swap_notes
 
 VIEWS = {"week": "Week", "2weeks": "Two weeks", "month": "Month"}
 DEFAULT_VIEW = "week"
@@ -153,7 +153,7 @@ def build(
         mine = shift.user_id == viewer_id
         classes = "bar" + (" mine" if mine else "") + (" override" if shift.is_override else "")
         note = " (override)" if shift.is_override else ""
-        extra = extra or swap_selectors.Note()  # swaps: "covered by X for Y", time off, ask
+        extra = extra or swap_notes.Note()  # swaps: "covered by X for Y", time off, ask
         first, initials = short_names(shift.user_name)
         flag = " ⚠" if extra.label.endswith("⚠") else ""
         return Bar(
@@ -172,11 +172,9 @@ def build(
 
     layer_rows, final, holes = selectors.schedule_calendar(schedule=schedule, start=ws, end=we)
     final_row = Row(name="Final schedule", final=True)
-    notes = swap_selectors.calendar_notes(
-        shifts=final, viewer_id=viewer_id, now=now, window=(ws, we)
-    )
+    notes = swap_notes.calendar_notes(shifts=final, viewer_id=viewer_id, now=now, window=(ws, we))
     # A shift cut by the window's edges is listed with its real start and end.
-    whole = swap_selectors.whole_stretches(
+    whole = swap_notes.whole_stretches(
         pieces=[s for s in final if s.start <= ws or s.end >= we], window=(ws, we)
     )
     for shift in final:

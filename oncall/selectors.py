@@ -235,19 +235,6 @@ def layers_for_engine(
     return [engine_layer(layer) for layer in rows]
 
 
-def overrides_for_engine(
-    *, schedule: Schedule, start: datetime | None = None, end: datetime | None = None
-) -> list[engine.Override]:
-    """The schedule's overrides (meeting ``[start, end)`` when given), earliest created first
-    (so later ones win), as engine values. One query."""
-    qs = schedule.overrides.all()
-    if start is not None:
-        qs = qs.filter(end__gt=start)
-    if end is not None:
-        qs = qs.filter(start__lt=end)
-    return [engine_override(o) for o in sorted(qs, key=_override_sort_key)]
-
-
 # --------------------------------------------------------------------------------------------
 # Who is on call
 # --------------------------------------------------------------------------------------------
@@ -524,11 +511,6 @@ def upcoming_overrides(*, schedule: Schedule, at: datetime | None = None) -> Que
         .select_related("user__profile", "created_by")
         .order_by("start", "pk")
     )
-
-
-def preferences_by_user(*, user_ids: Iterable[int]) -> dict[int, RotaPreferences]:
-    """Stored preferences by user id (people without a row use the defaults)."""
-    return {p.user_id: p for p in RotaPreferences.objects.filter(user_id__in=list(user_ids))}
 
 
 def schedule_for_token(*, token: str) -> Schedule | None:

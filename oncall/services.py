@@ -49,11 +49,6 @@ LAYER_FIELDS = (
 )
 
 
-def _person(user) -> str:
-    profile = getattr(user, "profile", None)
-    return profile.name if profile is not None else user.get_username()
-
-
 def _require_members(*, team: Team, users: list, field: str) -> None:
     member_ids = set(
         Membership.objects.filter(team=team, user__in=[u.pk for u in users]).values_list(

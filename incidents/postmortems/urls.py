@@ -1,18 +1,18 @@
 from django.urls import path
 
-from incidents.postmortems import views
+from incidents.postmortems import editor_views, views
 
 app_name = "postmortems"
 urlpatterns = [
     path("", views.postmortem_list, name="list"),
     path("incidents/<int:incident_id>/start/", views.postmortem_start, name="start"),
     path("<int:pk>/", views.postmortem_detail, name="detail"),
-    path("<int:pk>/edit/", views.postmortem_edit, name="edit"),
+    path("<int:pk>/edit/", editor_views.postmortem_edit, name="edit"),
     path("<int:pk>/export.md", views.postmortem_export, name="export"),
-    path("<int:pk>/header/", views.header_save, name="header_save"),
-    path("<int:pk>/sections/<int:section_id>/", views.section_save, name="section_save"),
-    path("<int:pk>/timeline/", views.entry_add, name="entry_add"),
-    path("<int:pk>/timeline/<int:entry_id>/", views.entry_save, name="entry_save"),
+    path("<int:pk>/header/", editor_views.header_save, name="header_save"),
+    path("<int:pk>/sections/<int:section_id>/", editor_views.section_save, name="section_save"),
+    path("<int:pk>/timeline/", editor_views.entry_add, name="entry_add"),
+    path("<int:pk>/timeline/<int:entry_id>/", editor_views.entry_save, name="entry_save"),
     path("<int:pk>/review/", views.review_request, name="review_request"),
     path(
         "<int:pk>/reviewers/<int:user_id>/remove/",

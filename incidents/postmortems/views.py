@@ -1,11 +1,8 @@
 """Pages of postmortems and action items. Thin: parse, check access, call a service or a
 selector, render.
 
-The editor autosaves with htmx: every section (and the header) is a form that posts itself
-a moment after typing stops, carrying the ``version`` it was loaded at; the answer replaces a
-small status area inside the form, which holds the next version. A stale save answers 409 with
-the other person's text and two ways on: save mine over theirs (explicitly, with their
-version) or load theirs. Without JavaScript the same forms post normally.
+The editor's pages (autosaving the header, sections and timeline) are in
+``editor_views.py``.
 """
 
 from django.contrib import messages
@@ -22,22 +19,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from incidents import selectors as incident_selectors
-from incidents.postmortems import export, selectors, services
+from incidents.postmortems import action_items, export, selectors, services, workflow
 from incidents.postmortems.forms import (
     ActionItemForm,
     ActionItemStatusForm,
     CommentForm,
-    EntryForm,
-    EntrySaveForm,
-    HeaderForm,
     ReviewRequestForm,
     SearchForm,
-    SectionForm,
     SettingsForm,
 )
 from incidents.postmortems.markdown import render_markdown
 from incidents.postmortems.models import ActionItem, Postmortem
-from incidents.postmortems.services import VersionConflict
 from portal.forms import apply_validation_error
 from portal.people.models import Team
 from portal.people.selectors import can_manage_team, team_for_manager_or_404
@@ -45,14 +37,6 @@ from portal.people.selectors import can_manage_team, team_for_manager_or_404
 User = get_user_model()
 PAGE_SIZE = 25
 ITEMS_PAGE_SIZE = 100
-
-
-def _base_version(request) -> int | None:
-    raw = request.POST.get("overwrite_version") or request.POST.get("version")
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
 
 
 def _next_url(request, default: str) -> str:
@@ -111,7 +95,7 @@ def postmortem_start(request, incident_id):
 
 
 # ------------------------------------------------------------------------------ reading it
-def _detail_context(request, pm: Postmortem, **extra) -> dict:
+def detail_context(request, pm: Postmortem, **extra) -> dict:
     reviewers = list(pm.reviewers.all())
     mine = next((r for r in reviewers if r.user_id == request.user.pk), None)
     can_items = selectors.can_manage_items(user=request.user, postmortem=pm)
@@ -151,7 +135,7 @@ def _item_data(form: ActionItemForm) -> dict:
 
 
 def _item_form(pm: Postmortem, data=None) -> ActionItemForm:
-    default_due = services.default_due_date(
+    default_due = action_items.default_due_date(
         team=pm.team, severity=pm.severity, today=timezone.localdate()
     )
     service = next((s for s in pm.services.all() if s.archived_at is None), None)
@@ -162,7 +146,7 @@ def _item_form(pm: Postmortem, data=None) -> ActionItemForm:
 
 def _render_detail(request, pm: Postmortem, *, status: int = 200, **extra):
     return render(
-        request, "postmortems/detail.html", _detail_context(request, pm, **extra), status=status
+        request, "postmortems/detail.html", detail_context(request, pm, **extra), status=status
     )
 
 
@@ -184,286 +168,22 @@ def postmortem_export(request, pk):
 
 
 # ---------------------------------------------------------------------------------- editing
-def _editable_or_403(request, pk) -> Postmortem:
+def editable_or_403(request, pk) -> Postmortem:
     pm = selectors.postmortem_for_editor(user=request.user, pk=pk)
     if not pm.is_editable:
         raise PermissionDenied("This postmortem is published: its text can no longer change.")
     return pm
 
 
-def _header_form(pm: Postmortem, data=None) -> HeaderForm:
-    return HeaderForm(
-        data,
-        initial={
-            "title": pm.title,
-            "severity": pm.severity,
-            "started_at": pm.started_at,
-            "acknowledged_at": pm.acknowledged_at,
-            "resolved_at": pm.resolved_at,
-        },
-    )
-
-
-def _edit_context(request, pm: Postmortem, **extra) -> dict:
-    context = _detail_context(request, pm)
-    context.update(
-        {
-            "header_form": extra.pop("header_form", None) or _header_form(pm),
-            "entry_form": extra.pop("entry_form", None) or EntryForm(),
-            "raw_sections": list(pm.sections.all()),
-            "next": reverse("postmortems:edit", args=[pm.pk]),
-        }
-    )
-    context.update(extra)
-    return context
-
-
-@login_required
-@require_GET
-def postmortem_edit(request, pk):
-    pm = selectors.postmortem_for_editor(user=request.user, pk=pk)
-    if not pm.is_editable:
-        messages.info(request, "This postmortem is published: it reads as it was approved.")
-        return redirect(pm)
-    return render(request, "postmortems/edit.html", _edit_context(request, pm))
-
-
-def _conflict_page(request, pm, current, *, what: str, theirs: str, fields: dict, action: str):
-    """The no-JavaScript answer to a stale save: ``current`` (the row as somebody else saved
-    it) next to what this person typed, to save over theirs at their version or load theirs."""
-    context = {
-        "pm": pm,
-        "what": what,
-        "theirs": theirs,
-        "their_author": current.updated_by,
-        "their_time": current.updated_at,
-        "fields": fields,
-        "action": action,
-        "version": current.version,
-    }
-    return render(request, "postmortems/conflict.html", context, status=409)
-
-
-@login_required
-@require_POST
-def header_save(request, pk):
-    pm = _editable_or_403(request, pk)
-    form = _header_form(pm, request.POST)
-    base = _base_version(request)
-    context = {"pm": pm, "base_version": base, "header_form": form}
-    if base is None:
-        form.add_error(None, "This page is out of date: reload it.")
-    elif form.is_valid():
-        d = form.cleaned_data
-        try:
-            pm = services.postmortem_update_header(
-                postmortem=pm,
-                base_version=base,
-                title=d["title"],
-                severity=d["severity"],
-                started_at=d["started_at"],
-                acknowledged_at=d["acknowledged_at"],
-                resolved_at=d["resolved_at"],
-                by=request.user,
-            )
-        except VersionConflict as conflict:
-            current = conflict.current
-            if not request.htmx:
-                return _conflict_page(
-                    request,
-                    pm,
-                    current,
-                    what="the title, severity and times",
-                    theirs=f"{current.title} · SEV{current.severity}",
-                    fields={k: request.POST.get(k, "") for k in form.fields},
-                    action=reverse("postmortems:header_save", args=[pm.pk]),
-                )
-            context.update(current=current, state="conflict")
-            return render(request, "postmortems/edit.html#header-status", context, status=409)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            if not request.htmx:
-                messages.success(request, "Saved.")
-                return redirect("postmortems:edit", pk=pm.pk)
-            context.update(pm=pm, base_version=pm.version, state="saved", saved_at=timezone.now())
-            return render(request, "postmortems/edit.html#header-status", context)
-    if not request.htmx:
-        return render(
-            request,
-            "postmortems/edit.html",
-            _edit_context(request, pm, header_form=form),
-            status=400,
-        )
-    context["state"] = "error"
-    return render(request, "postmortems/edit.html#header-status", context, status=400)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def section_save(request, pk, section_id):
-    pm = _editable_or_403(request, pk)
-    section = selectors.section_of(postmortem=pm, section_id=section_id)
-    if request.method == "GET":  # "load theirs": the section's form as it is now
-        return render(request, "postmortems/edit.html#section", {"pm": pm, "section": section})
-    form = SectionForm({"body": request.POST.get("body", ""), "version": _base_version(request)})
-    base = _base_version(request)
-    context = {"pm": pm, "section": section, "base_version": base}
-    if form.is_valid():
-        try:
-            section = services.section_save(
-                section=section, base_version=base, body=form.cleaned_data["body"], by=request.user
-            )
-        except VersionConflict as conflict:
-            current = conflict.current
-            if not request.htmx:
-                return _conflict_page(
-                    request,
-                    pm,
-                    current,
-                    what=f"the section “{section.title}”",
-                    theirs=current.body,
-                    fields={"body": request.POST.get("body", "")},
-                    action=reverse("postmortems:section_save", args=[pm.pk, section.pk]),
-                )
-            context.update(current=current, state="conflict")
-            return render(request, "postmortems/edit.html#section-status", context, status=409)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            if not request.htmx:
-                messages.success(request, f"“{section.title}” saved.")
-                return redirect(
-                    reverse("postmortems:edit", args=[pm.pk]) + f"#section-{section.pk}"
-                )
-            context.update(
-                section=section,
-                base_version=section.version,
-                state="saved",
-                saved_at=timezone.now(),
-            )
-            return render(request, "postmortems/edit.html#section-status", context)
-    if base is None:
-        form.add_error(None, "This page is out of date: reload it.")
-    context.update(state="error", errors=[e for errs in form.errors.values() for e in errs])
-    if not request.htmx:
-        messages.error(request, " ".join(context["errors"]))
-        return render(request, "postmortems/edit.html", _edit_context(request, pm), status=400)
-    return render(request, "postmortems/edit.html#section-status", context, status=400)
-
-
-# ---------------------------------------------------------------------------------- timeline
-def _timeline_response(request, pm_pk: int, *, status: int = 200, **extra):
-    pm = selectors.postmortem_detail(pk=pm_pk)
-    if not request.htmx:
-        if status >= 400:
-            return render(
-                request, "postmortems/edit.html", _edit_context(request, pm, **extra), status=status
-            )
-        return redirect(reverse("postmortems:edit", args=[pm.pk]) + "#timeline")
-    context = {"pm": pm, "timeline": list(pm.timeline.all()), "entry_form": EntryForm(), **extra}
-    return render(request, "postmortems/edit.html#timeline", context, status=status)
-
-
-@login_required
-@require_POST
-def entry_add(request, pk):
-    pm = _editable_or_403(request, pk)
-    form = EntryForm(request.POST)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.timeline_entry_add(
-                postmortem=pm,
-                at=d["at"],
-                text=d["text"],
-                annotation=d["annotation"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            return _timeline_response(request, pm.pk)
-    return _timeline_response(request, pm.pk, status=400, entry_form=form)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def entry_save(request, pk, entry_id):
-    pm = _editable_or_403(request, pk)
-    entry = selectors.entry_of(postmortem=pm, entry_id=entry_id)
-    if request.method == "GET":  # "load theirs"
-        return render(request, "postmortems/edit.html#entry", {"pm": pm, "entry": entry})
-    action = request.POST.get("action", "save")
-    try:
-        if action in ("up", "down"):
-            services.timeline_entry_move(entry=entry, up=action == "up")
-            return _timeline_response(request, pm.pk)
-        if action == "delete":
-            services.timeline_entry_delete(entry=entry)
-            return _timeline_response(request, pm.pk)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return _timeline_response(request, pm.pk, status=400)
-    form = EntrySaveForm({**request.POST.dict(), "version": _base_version(request)})
-    base = _base_version(request)
-    context = {"pm": pm, "entry": entry, "base_version": base, "entry_errors": []}
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            entry = services.timeline_entry_save(
-                entry=entry,
-                base_version=base,
-                at=d["at"],
-                text=d["text"],
-                annotation=d["annotation"],
-                by=request.user,
-            )
-        except VersionConflict as conflict:
-            current = conflict.current
-            if not request.htmx:
-                return _conflict_page(
-                    request,
-                    pm,
-                    current,
-                    what="a timeline entry",
-                    theirs=f"{current.text}\n\n{current.annotation}".strip(),
-                    fields={k: request.POST.get(k, "") for k in ("at", "text", "annotation")},
-                    action=reverse("postmortems:entry_save", args=[pm.pk, entry.pk]),
-                )
-            # Keep what this person typed in the form; show theirs next to it.
-            entry.text = request.POST.get("text", "")
-            entry.annotation = request.POST.get("annotation", "")
-            if d.get("at"):
-                entry.at = d["at"]
-            context.update(current=current, state="conflict")
-            return render(request, "postmortems/edit.html#entry", context, status=409)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            if not request.htmx:
-                return redirect(reverse("postmortems:edit", args=[pm.pk]) + f"#entry-{entry.pk}")
-            context.update(entry=entry, base_version=entry.version, state="saved")
-            return render(request, "postmortems/edit.html#entry", context)
-    errors = [e for errs in form.errors.values() for e in errs]
-    if not request.htmx:
-        messages.error(request, " ".join(errors))
-        return _timeline_response(request, pm.pk, status=400)
-    entry.text = request.POST.get("text", "")
-    entry.annotation = request.POST.get("annotation", "")
-    context.update(state="error", entry_errors=errors)
-    return render(request, "postmortems/edit.html#entry", context, status=400)
-
-
 # ---------------------------------------------------------------------------------- workflow
 @login_required
 @require_POST
 def review_request(request, pk):
-    pm = _editable_or_403(request, pk)
+    pm = editable_or_403(request, pk)
     form = ReviewRequestForm(request.POST, team=pm.team)
     if form.is_valid():
         try:
-            services.review_request(
+            workflow.review_request(
                 postmortem=pm, reviewers=form.cleaned_data["reviewers"], by=request.user
             )
         except ValidationError as exc:
@@ -477,8 +197,8 @@ def review_request(request, pk):
 @login_required
 @require_POST
 def reviewer_remove(request, pk, user_id):
-    pm = _editable_or_403(request, pk)
-    services.reviewer_remove(postmortem=pm, user=User(pk=user_id))
+    pm = editable_or_403(request, pk)
+    workflow.reviewer_remove(postmortem=pm, user=User(pk=user_id))
     messages.success(request, "Reviewer removed.")
     return redirect(_next_url(request, pm.get_absolute_url()))
 
@@ -504,7 +224,7 @@ def review_approve(request, pk):
     return _workflow(
         request,
         pk,
-        lambda pm: services.review_approve(postmortem=pm, by=request.user),
+        lambda pm: workflow.review_approve(postmortem=pm, by=request.user),
         "Approved.",
         for_editor=False,
     )
@@ -516,7 +236,7 @@ def publish(request, pk):
     return _workflow(
         request,
         pk,
-        lambda pm: services.postmortem_publish(postmortem=pm, by=request.user),
+        lambda pm: workflow.postmortem_publish(postmortem=pm, by=request.user),
         "Published: everyone can read it now.",
     )
 
@@ -527,7 +247,7 @@ def back_to_draft(request, pk):
     return _workflow(
         request,
         pk,
-        lambda pm: services.postmortem_back_to_draft(postmortem=pm, by=request.user),
+        lambda pm: workflow.postmortem_back_to_draft(postmortem=pm, by=request.user),
         "Back to draft; approvals will be asked again.",
     )
 
@@ -538,7 +258,7 @@ def comment_add(request, pk):
     pm = selectors.postmortem_for_reader(user=request.user, pk=pk)
     form = CommentForm(request.POST)
     if form.is_valid():
-        services.comment_add(postmortem=pm, body=form.cleaned_data["body"], by=request.user)
+        workflow.comment_add(postmortem=pm, body=form.cleaned_data["body"], by=request.user)
         messages.success(request, "Comment added.")
         return redirect(pm.get_absolute_url() + "#comments")
     return _render_detail(request, pm, status=400, comment_form=form)
@@ -547,7 +267,7 @@ def comment_add(request, pk):
 # ------------------------------------------------------------------------------ action items
 def _items_fragment(request, pm_pk: int, *, status: int = 200, **extra):
     pm = selectors.postmortem_detail(pk=pm_pk)
-    context = _detail_context(request, pm, **extra)
+    context = detail_context(request, pm, **extra)
     context["next"] = _next_url(request, pm.get_absolute_url())
     return render(request, "postmortems/_items.html", context, status=status)
 
@@ -559,7 +279,7 @@ def item_add(request, pk):
     form = _item_form(pm, request.POST)
     if form.is_valid():
         try:
-            services.action_item_create(postmortem=pm, by=request.user, **_item_data(form))
+            action_items.action_item_create(postmortem=pm, by=request.user, **_item_data(form))
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -605,7 +325,7 @@ def item_detail(request, pk):
             status_form = ActionItemStatusForm(request.POST)
             if status_form.is_valid():
                 try:
-                    services.action_item_set_status(
+                    action_items.action_item_set_status(
                         item=item,
                         status=status_form.cleaned_data["status"],
                         reason=status_form.cleaned_data["reason"],
@@ -620,7 +340,7 @@ def item_detail(request, pk):
             form = ActionItemForm(request.POST, initial=initial, team=team)
             if form.is_valid():
                 try:
-                    services.action_item_update(item=item, by=request.user, **_item_data(form))
+                    action_items.action_item_update(item=item, by=request.user, **_item_data(form))
                 except ValidationError as exc:
                     apply_validation_error(form, exc)
                 else:
@@ -648,7 +368,7 @@ def item_done(request, pk):
     item = _item_for_reader(request, pk)
     if not selectors.can_change_item(user=request.user, item=item):
         raise PermissionDenied("Only its owner and the postmortem's editors can change it.")
-    services.action_item_set_status(item=item, status=ActionItem.Status.DONE, by=request.user)
+    action_items.action_item_set_status(item=item, status=ActionItem.Status.DONE, by=request.user)
     if request.htmx:
         item = selectors.action_item_detail(pk=pk)
         today = timezone.localdate()

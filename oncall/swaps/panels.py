@@ -6,7 +6,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from oncall.models import Schedule
-from oncall.swaps import selectors
+from oncall.swaps import clashes as swap_clashes
+from oncall.swaps.lists import open_requests_for, requests_qs, requests_to_me, with_actions
 from oncall.swaps.models import SwapRequest
 from portal.panels import Panel
 from portal.people.selectors import can_manage_team, managed_teams
@@ -19,26 +20,26 @@ def dashboard_panel(request, obj) -> Panel | None:
     my shifts during my time off."""
     user = request.user
     now = timezone.now()
-    to_me = selectors.requests_to_me(user=user, now=now)
-    open_requests = [r for r in selectors.open_requests_for(user=user, now=now) if not r.my_reason]
+    to_me = requests_to_me(user=user, now=now)
+    open_requests = [r for r in open_requests_for(user=user, now=now) if not r.my_reason]
     approvals = SwapRequest.objects.filter(
         schedule__team__in=managed_teams(user=user),
         status=SwapRequest.Status.AWAITING_APPROVAL,
         expires_at__gt=now,
     ).count()
     clashes = []
-    if selectors.upcoming_time_off(user=user, now=now).exists():
+    if swap_clashes.upcoming_time_off(user=user, now=now).exists():
         schedules = Schedule.objects.filter(team__in=user.teams.all()).select_related("team")
         clashes = [
             c
-            for c in selectors.clashes(
-                schedules=schedules, start=now, end=now + timedelta(days=selectors.AHEAD_DAYS)
+            for c in swap_clashes.clashes(
+                schedules=schedules, start=now, end=now + timedelta(days=swap_clashes.AHEAD_DAYS)
             )
             if c.shift.user_id == user.pk
         ]
     if not (to_me or open_requests or approvals or clashes):
         return None
-    selectors.with_actions(user=user, requests=to_me, now=now)
+    with_actions(user=user, requests=to_me, now=now)
     return Panel(
         title="Swaps and cover",
         template=TEMPLATE,
@@ -57,7 +58,7 @@ def team_panel(request, team) -> Panel | None:
         return None
     now = timezone.now()
     waiting = list(
-        selectors.requests_qs()
+        requests_qs()
         .filter(
             schedule__team=team,
             status__in=SwapRequest.OPEN_STATUSES,
@@ -65,10 +66,10 @@ def team_panel(request, team) -> Panel | None:
         )
         .order_by("expires_at")
     )
-    clashes = selectors.team_clashes(teams=[team], now=now)
+    clashes = swap_clashes.team_clashes(teams=[team], now=now)
     if not (waiting or clashes):
         return None
-    selectors.with_actions(user=request.user, requests=waiting, now=now)
+    with_actions(user=request.user, requests=waiting, now=now)
     return Panel(
         title="Swaps and cover",
         template=TEMPLATE,

@@ -18,16 +18,17 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from oncall.swaps import selectors
+from oncall.swaps.duty import Duty, duties, person
+from oncall.swaps.history import event_record, request_save
+from oncall.swaps.lists import requests_qs
+from oncall.swaps.messages import fmt, request_text, span_text, tell
 from oncall.swaps.models import SwapEvent, SwapRequest, TimeOff
-from oncall.swaps.services import _record, _save, _tell, _what, fmt, span_text
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.people.models import Membership
 from portal.people.selectors import team_managers
 
 User = get_user_model()
-person = selectors.person
 # Smallest first: the reminder due is the smallest threshold the time left has passed.
 REMINDERS = (("12h", timedelta(hours=12)), ("1d", timedelta(days=1)), ("3d", timedelta(days=3)))
 EXPIRE_BATCH = 500
@@ -61,18 +62,18 @@ def swap_requests_expire(*, now: datetime | None = None) -> int:
             )
             if locked is None:  # done by another run, or being changed right now
                 continue
-            request = selectors.requests_qs().get(pk=pk)
+            request = requests_qs().get(pk=pk)
             request.status = SwapRequest.Status.EXPIRED
-            _save(request, now, "status")
-            _record(request, actor=None, action=SwapEvent.Action.EXPIRED, now=now)
+            request_save(request, now, "status")
+            event_record(request, actor=None, action=SwapEvent.Action.EXPIRED, now=now)
             for user in {request.requester, request.taker} - {None}:
-                _tell(
+                tell(
                     request,
                     user,
                     "expired",
                     f"Expired: request about {request.schedule.name}",
                     f"The shift started before anyone took it, so the request about "
-                    f"{_what(request, user)} expired. {person(request.requester)} stays on "
+                    f"{request_text(request, user)} expired. {person(request.requester)} stays on "
                     "call.",
                 )
             expired += 1
@@ -86,7 +87,7 @@ def swap_reminders_send(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     longest = REMINDERS[-1][1]
     due = 0
-    requests = selectors.requests_qs().filter(
+    requests = requests_qs().filter(
         status__in=SwapRequest.OPEN_STATUSES, expires_at__gt=now, expires_at__lte=now + longest
     )
     for request in requests:
@@ -108,7 +109,7 @@ def swap_reminders_send(*, now: datetime | None = None) -> int:
                 dedup_key=remind_key(request.pk, label),
                 subject=f"Still open: your request about {request.schedule.name}",
                 body=(
-                    f"Your request about {_what(request, user)} is still open: {waiting}. "
+                    f"Your request about {request_text(request, user)} is still open: {waiting}. "
                     f"It expires when the shift starts, {fmt(request.expires_at, user)}."
                 ),
                 url=request.get_absolute_url(),
@@ -121,7 +122,7 @@ def swap_reminders_send(*, now: datetime | None = None) -> int:
                     dedup_key=remind_key(request.pk, label, manager.pk),
                     subject=f"Waiting for your approval: {request.schedule.name}",
                     body=(
-                        f"{person(request.taker)} would take {_what(request, manager)} from "
+                        f"{person(request.taker)} would take {request_text(request, manager)} from "
                         f"{person(request.requester)}. Approve or reject it before "
                         f"{fmt(request.expires_at, manager)}."
                     ),
@@ -148,7 +149,7 @@ def time_off_clashes_notify(*, rows: list[TimeOff] | None = None, now=None) -> i
     by_user: dict[int, list[TimeOff]] = defaultdict(list)
     for row in rows:
         by_user[row.user_id].append(row)
-    duty = selectors.duties(
+    duty = duties(
         user_ids=list(by_user),
         start=min(r.start for r in rows) - CLASH_LOOKBEHIND,
         end=min(max(r.end for r in rows), horizon),
@@ -206,7 +207,7 @@ def time_off_clashes_notify(*, rows: list[TimeOff] | None = None, now=None) -> i
     return len(found)
 
 
-def _stretches(duty: list[selectors.Duty]):
+def _stretches(duty: list[Duty]):
     """Touching pieces of one schedule joined into stretches: ``(start, end, schedule)``."""
     merged: list[list] = []
     for d in sorted(duty, key=lambda d: (d.schedule.pk, d.start)):

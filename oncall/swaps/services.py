@@ -26,33 +26,22 @@ from django.utils import timezone
 
 from oncall import services as rota_services
 from oncall.models import Schedule
-from oncall.swaps import selectors
+from oncall.swaps.duty import holds, person
+from oncall.swaps.eligibility import candidates, eligibility
+from oncall.swaps.history import event_record, request_save
+from oncall.swaps.lists import overlapping_open, requests_qs
+from oncall.swaps.messages import fmt, request_text, span_text, tell
 from oncall.swaps.models import SwapEvent, SwapOverride, SwapRequest, TimeOff
-from portal.notifications.models import Kind
-from portal.notifications.services import notify
+from oncall.swaps.reminders import time_off_clashes_notify
 from portal.people.selectors import can_manage_team, is_member, team_managers
 
 Status = SwapRequest.Status
 Action = SwapEvent.Action
-person = selectors.person
 
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-
-
-def fmt(moment: datetime, user) -> str:
-    """A moment in ``user``'s zone as the portal shows it ("Wed 9 Dec 16:00"), with the zone's
-    name since messages leave the portal: "Wed 9 Dec 16:00 GMT"."""
-    profile = getattr(user, "profile", None)
-    zone = profile.zone if profile is not None else timezone.get_default_timezone()
-    local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %H:%M %Z}"
-
-
-def span_text(start: datetime, end: datetime, user) -> str:
-    return f"{fmt(start, user)} – {fmt(end, user)}"
 
 
 def _lock(pk: int) -> SwapRequest:
@@ -62,48 +51,13 @@ def _lock(pk: int) -> SwapRequest:
     except SwapRequest.DoesNotExist as exc:
         raise ValidationError("This request no longer exists.") from exc
     # Related rows are read after the lock, so they are as fresh as the request.
-    return selectors.requests_qs().get(pk=request.pk)
+    return requests_qs().get(pk=request.pk)
 
 
 def _lock_schedule(schedule_id: int) -> Schedule:
     return (
         Schedule.objects.select_for_update(of=("self",)).select_related("team").get(pk=schedule_id)
     )
-
-
-def _record(request: SwapRequest, *, actor, action: str, now: datetime, note: str = "") -> None:
-    SwapEvent.objects.create(request=request, actor=actor, action=action, note=note, at=now)
-
-
-def _save(request: SwapRequest, now: datetime, *fields: str) -> None:
-    request.updated_at = now
-    request.save(update_fields=[*fields, "updated_at"])
-
-
-def _tell(request: SwapRequest, user, what: str, subject: str, body: str) -> None:
-    """One message per request, event and person (idempotent by its dedup key)."""
-    if user is None or not user.is_active:
-        return
-    reason = f"\nReason: {request.reason}" if request.reason else ""
-    notify(
-        user=user,
-        kind=Kind.SWAP,
-        dedup_key=f"swap:{request.pk}:{what}:{user.pk}",
-        subject=subject,
-        body=body + reason,
-        url=request.get_absolute_url(),
-    )
-
-
-def _what(request: SwapRequest, user) -> str:
-    """ "Primary, Mon 3 Jun 09:00 BST – Tue 4 Jun 09:00 BST" (plus the exchange of a swap)."""
-    text = f"{request.schedule.name}, {span_text(request.start, request.end, user)}"
-    if request.kind == SwapRequest.Kind.SWAP:
-        text += (
-            f", in exchange for {person(request.target)}'s shift "
-            f"{span_text(request.swap_start, request.swap_end, user)}"
-        )
-    return text
 
 
 def _refuse_unless_live(request: SwapRequest, *, by, now: datetime, allowed=(Status.PENDING,)):
@@ -130,7 +84,7 @@ def _refuse_unless_live(request: SwapRequest, *, by, now: datetime, allowed=(Sta
 
 
 def _check_still_held(request: SwapRequest) -> None:
-    if not selectors.holds(
+    if not holds(
         schedule=request.schedule,
         user_id=request.requester_id,
         start=request.start,
@@ -140,7 +94,7 @@ def _check_still_held(request: SwapRequest) -> None:
             f"{person(request.requester)} no longer holds this shift (the rota changed): "
             "the request cannot take effect."
         )
-    if request.kind == SwapRequest.Kind.SWAP and not selectors.holds(
+    if request.kind == SwapRequest.Kind.SWAP and not holds(
         schedule=request.schedule,
         user_id=request.target_id,
         start=request.swap_start,
@@ -155,7 +109,7 @@ def _check_still_held(request: SwapRequest) -> None:
 def _check_taker(request: SwapRequest, taker, *, you: bool, now: datetime) -> None:
     """The taker (and, in a swap, the requester for the shift they get) may take it."""
     give = (request.swap_start, request.swap_end) if request.swap_start else None
-    why = selectors.eligibility(
+    why = eligibility(
         schedule=request.schedule,
         user=taker,
         take=(request.start, request.end),
@@ -166,7 +120,7 @@ def _check_taker(request: SwapRequest, taker, *, you: bool, now: datetime) -> No
     if why:
         raise ValidationError(f"{why}.")
     if request.kind == SwapRequest.Kind.SWAP:
-        why = selectors.eligibility(
+        why = eligibility(
             schedule=request.schedule,
             user=request.requester,
             take=(request.swap_start, request.swap_end),
@@ -204,22 +158,22 @@ def _take_effect(request: SwapRequest, *, taker, by, now: datetime) -> None:
         SwapOverride.objects.create(request=request, override=back, covers_for=taker)
     request.taker = taker
     request.status = Status.ACCEPTED
-    _save(request, now, "taker", "status")
+    request_save(request, now, "taker", "status")
     for user in {request.requester, taker}:
         if user.pk == request.requester_id:
             subject = f"{person(taker)} takes your shift: {request.schedule.name}"
-            body = f"{person(taker)} is now on call for {_what(request, user)}."
+            body = f"{person(taker)} is now on call for {request_text(request, user)}."
         else:
             subject = f"You cover {person(request.requester)} on {request.schedule.name}"
-            body = f"You are now on call for {_what(request, user)}."
-        _tell(request, user, "effective", subject, body + " It is in the calendar.")
+            body = f"You are now on call for {request_text(request, user)}."
+        tell(request, user, "effective", subject, body + " It is in the calendar.")
     if request.created_by_id not in (None, request.requester_id, taker.pk):
-        _tell(
+        tell(
             request,
             request.created_by,
             "effective",
             f"In effect: {person(taker)} covers {person(request.requester)}",
-            f"{person(taker)} is now on call for {_what(request, request.created_by)}.",
+            f"{person(taker)} is now on call for {request_text(request, request.created_by)}.",
         )
 
 
@@ -285,22 +239,18 @@ def swap_request_create(
     if target is not None and target.pk == requester.pk:
         raise ValidationError({"target": "Ask somebody else than the person holding the shift."})
     schedule = _lock_schedule(schedule.pk)
-    if not selectors.holds(
-        schedule=schedule, user_id=requester.pk, start=shift_start, end=shift_end
-    ):
+    if not holds(schedule=schedule, user_id=requester.pk, start=shift_start, end=shift_end):
         who = "You do" if by.pk == requester.pk else f"{person(requester)} does"
         raise ValidationError(f"{who} not hold this shift on {schedule.name}.")
     if is_swap:
         if swap_start <= now:
             raise ValidationError({"swap_shift": "That shift has already begun."})
-        if not selectors.holds(
-            schedule=schedule, user_id=target.pk, start=swap_start, end=swap_end
-        ):
+        if not holds(schedule=schedule, user_id=target.pk, start=swap_start, end=swap_end):
             raise ValidationError(
                 {"swap_shift": f"{person(target)} does not hold that shift on {schedule.name}."}
             )
     spans = [(start, end)] + ([(swap_start, swap_end)] if is_swap else [])
-    clash = selectors.overlapping_open(schedule=schedule, spans=spans).first()
+    clash = overlapping_open(schedule=schedule, spans=spans).first()
     if clash is not None:
         raise ValidationError(
             f"There is already an open request for this time (#{clash.pk}): "
@@ -330,9 +280,11 @@ def swap_request_create(
             raise ValidationError({"swap_shift" if is_swap else "target": exc.messages[0]}) from exc
     request.save()
     note = "" if by.pk == requester.pk else f"for {person(requester)}"
-    _record(request, actor=by, action=Action.CREATED, now=now, note=note)
+    event_record(request, actor=by, action=Action.CREATED, now=now, note=note)
     if assign:
-        _record(request, actor=by, action=Action.ASSIGNED, now=now, note=f"to {person(target)}")
+        event_record(
+            request, actor=by, action=Action.ASSIGNED, now=now, note=f"to {person(target)}"
+        )
         _take_effect(request, taker=target, by=by, now=now)
         return request
     _ask(request)
@@ -344,16 +296,16 @@ def _ask(request: SwapRequest) -> None:
     if request.target is not None:
         verb = "proposes a swap" if request.kind == SwapRequest.Kind.SWAP else "asks you to cover"
         user = request.target
-        _tell(
+        tell(
             request,
             user,
             "ask",
             f"{requester} {verb}: {request.schedule.name}",
-            f"{requester} asks you to take {_what(request, user)}. Accept or decline in one "
+            f"{requester} asks you to take {request_text(request, user)}. Accept or decline in one "
             "click from your inbox or the swaps page.",
         )
         return
-    for candidate in selectors.candidates(
+    for candidate in candidates(
         schedule=request.schedule,
         start=request.start,
         end=request.end,
@@ -361,12 +313,12 @@ def _ask(request: SwapRequest) -> None:
     ):
         if candidate.eligible:
             user = candidate.user
-            _tell(
+            tell(
                 request,
                 user,
                 "ask",
                 f"Cover wanted: {request.schedule.name}",
-                f"{requester} asks anyone on the team to take {_what(request, user)}. "
+                f"{requester} asks anyone on the team to take {request_text(request, user)}. "
                 "The first to accept takes it.",
             )
 
@@ -393,28 +345,28 @@ def swap_request_accept(*, request: SwapRequest, by, now: datetime | None = None
     request.schedule = _lock_schedule(request.schedule_id)
     _check_still_held(request)
     _check_taker(request, by, you=True, now=now)
-    _record(request, actor=by, action=Action.ACCEPTED, now=now)
+    event_record(request, actor=by, action=Action.ACCEPTED, now=now)
     if not team.swap_approval_required:
         _take_effect(request, taker=by, by=by, now=now)
         return request
     request.taker = by
     request.status = Status.AWAITING_APPROVAL
-    _save(request, now, "taker", "status")
-    _tell(
+    request_save(request, now, "taker", "status")
+    tell(
         request,
         request.requester,
         "taken",
         f"{person(by)} accepted your request; a manager must approve it",
-        f"{person(by)} accepted to take {_what(request, request.requester)}. "
+        f"{person(by)} accepted to take {request_text(request, request.requester)}. "
         f"{team.name} needs a manager's approval before it takes effect.",
     )
     for manager in team_managers(team=team).select_related("profile"):
-        _tell(
+        tell(
             request,
             manager,
             "approve",
             f"Approve: {person(by)} covers {person(request.requester)} on {request.schedule.name}",
-            f"{person(by)} accepted to take {_what(request, manager)} from "
+            f"{person(by)} accepted to take {request_text(request, manager)} from "
             f"{person(request.requester)}. Approve or reject it.",
         )
     return request
@@ -435,17 +387,17 @@ def swap_request_decline(*, request: SwapRequest, by, now: datetime | None = Non
     _refuse_unless_live(request, by=by, now=now)
     if request.target_id is None:
         if not request.events.filter(actor=by, action=Action.PASSED).exists():
-            _record(request, actor=by, action=Action.PASSED, now=now)
+            event_record(request, actor=by, action=Action.PASSED, now=now)
         return request
     request.status = Status.DECLINED
-    _save(request, now, "status")
-    _record(request, actor=by, action=Action.DECLINED, now=now)
-    _tell(
+    request_save(request, now, "status")
+    event_record(request, actor=by, action=Action.DECLINED, now=now)
+    tell(
         request,
         request.requester,
         "declined",
         f"{person(by)} declined your request: {request.schedule.name}",
-        f"{person(by)} cannot take {_what(request, request.requester)}. "
+        f"{person(by)} cannot take {request_text(request, request.requester)}. "
         "Ask somebody else or open the request to the whole team.",
     )
     return request
@@ -460,15 +412,16 @@ def swap_request_withdraw(*, request: SwapRequest, by, now: datetime | None = No
         raise PermissionDenied("Only the requester (or a manager) can withdraw this request.")
     _refuse_unless_live(request, by=by, now=now, allowed=SwapRequest.OPEN_STATUSES)
     request.status = Status.WITHDRAWN
-    _save(request, now, "status")
-    _record(request, actor=by, action=Action.WITHDRAWN, now=now)
+    request_save(request, now, "status")
+    event_record(request, actor=by, action=Action.WITHDRAWN, now=now)
     for user in {request.target, request.taker} - {None, by}:
-        _tell(
+        tell(
             request,
             user,
             "withdrawn",
             f"Withdrawn: {person(request.requester)}'s request on {request.schedule.name}",
-            f"{person(by)} withdrew the request about {_what(request, user)}. Nothing changes.",
+            f"{person(by)} withdrew the request about {request_text(request, user)}. "
+            "Nothing changes.",
         )
     return request
 
@@ -483,7 +436,7 @@ def swap_request_approve(*, request: SwapRequest, by, now: datetime | None = Non
     request.schedule = _lock_schedule(request.schedule_id)
     _check_still_held(request)
     _check_taker(request, request.taker, you=False, now=now)
-    _record(request, actor=by, action=Action.APPROVED, now=now)
+    event_record(request, actor=by, action=Action.APPROVED, now=now)
     _take_effect(request, taker=request.taker, by=by, now=now)
     return request
 
@@ -498,16 +451,16 @@ def swap_request_reject(
         raise PermissionDenied("Only a manager of the team can reject requests.")
     _refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
     request.status = Status.REJECTED
-    _save(request, now, "status")
-    _record(request, actor=by, action=Action.REJECTED, now=now, note=note.strip()[:300])
+    request_save(request, now, "status")
+    event_record(request, actor=by, action=Action.REJECTED, now=now, note=note.strip()[:300])
     why = f" ({note.strip()})" if note.strip() else ""
     for user in {request.requester, request.taker} - {None}:
-        _tell(
+        tell(
             request,
             user,
             "rejected",
             f"Rejected by {person(by)}: {request.schedule.name}",
-            f"{person(by)} rejected the change to {_what(request, user)}{why}. "
+            f"{person(by)} rejected the change to {request_text(request, user)}{why}. "
             f"{person(request.requester)} stays on call.",
         )
     return request
@@ -532,14 +485,14 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
         if request.revert_asked_by_id == by.pk:
             raise ValidationError(f"You already asked; waiting for {person(other)} to confirm.")
         request.revert_asked_by = by
-        _save(request, now, "revert_asked_by")
-        _record(request, actor=by, action=Action.REVERT_ASKED, now=now)
-        _tell(
+        request_save(request, now, "revert_asked_by")
+        event_record(request, actor=by, action=Action.REVERT_ASKED, now=now)
+        tell(
             request,
             other,
             "revert-ask",
             f"{person(by)} asks to undo: {request.schedule.name}",
-            f"{person(by)} asks to undo the change to {_what(request, other)}. "
+            f"{person(by)} asks to undo the change to {request_text(request, other)}. "
             "Confirm to put the rota back as it was.",
         )
         return request
@@ -547,16 +500,16 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
     for link in request.links.select_related("override"):
         rota_services.override_remove(override=link.override, now=now)
     request.status = Status.REVERTED
-    _save(request, now, "status")
+    request_save(request, now, "status")
     note = "confirmed" if request.revert_asked_by_id not in (None, by.pk) else ""
-    _record(request, actor=by, action=Action.REVERTED, now=now, note=note)
+    event_record(request, actor=by, action=Action.REVERTED, now=now, note=note)
     for user in {request.requester, request.taker} - {None, by}:
-        _tell(
+        tell(
             request,
             user,
             "reverted",
             f"Undone: {request.schedule.name}",
-            f"{person(by)} reverted the change to {_what(request, user)}: "
+            f"{person(by)} reverted the change to {request_text(request, user)}: "
             f"{person(request.requester)} is on call again as before.",
         )
     return request
@@ -583,8 +536,6 @@ def time_off_create(
             f"You already have time off from {fmt(clash.start, user)} to {fmt(clash.end, user)}."
         )
     row = TimeOff.objects.create(user=user, start=start, end=end, note=note.strip())
-    from oncall.swaps.reminders import time_off_clashes_notify
-
     time_off_clashes_notify(rows=[row], now=now)
     return row
 

@@ -87,10 +87,6 @@ def inbox(*, user, unread_only: bool = False) -> QuerySet[Message]:
     return qs
 
 
-def delivery_log(*, message: Message) -> QuerySet[Notification]:
-    return message.deliveries.select_related("method").order_by("created_at", "pk")
-
-
 def page_notifications(*, user_ids, start, end) -> QuerySet[Notification]:
     """Pages delivered to these people in [start, end): the raw material of interruption
     counts (pages within 60 s of each other count once; bundled rows share a send)."""

@@ -53,10 +53,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.enqueue import enqueue_on_commit, task_named
 from portal.notifications import channels
 from portal.notifications.models import (
     Channel,
@@ -66,6 +67,8 @@ from portal.notifications.models import (
     Notification,
     NotificationPreference,
 )
+from portal.notifications.selectors import methods_for
+from portal.people.selectors import managers_of
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +141,6 @@ def message_send(
 ) -> Message:
     """``notify``, plus the choice of methods: exactly ``methods`` (a test), or the person's
     methods for ``kind`` minus ``exclude_method_ids`` (a report about a broken one)."""
-    from portal.notifications.selectors import methods_for
-
     if kind not in Kind.values:
         raise ValueError(f"Unknown message kind {kind!r}")
     existing = Message.objects.filter(dedup_key=dedup_key).first()
@@ -177,29 +178,26 @@ def message_send(
                 dedup_key=f"{dedup_key}:{method.pk}",
                 next_attempt_at=now,
             )
-            _enqueue_on_commit(notification.pk)
+            _deliver_on_commit(notification.pk)
     return message
 
 
-# kombu's Connection.ensure() takes max_retries and interval_* only: any other key (such as
-# "timeout") makes every publish raise TypeError, which robust on_commit swallows, leaving
-# each delivery to the sweeper (20-35 s late).
-ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.1, "interval_step": 0}
+DELIVER = "portal.notifications.tasks.deliver_notification"
 
 
-def _enqueue_on_commit(notification_id: int, countdown: float | None = None) -> None:
-    def enqueue():
-        from portal.notifications.tasks import deliver_notification
-
-        kwargs = {"countdown": max(countdown, 0)} if countdown else {}
-        # One quick retry only: a dead broker must not hold a web request for seconds. The
-        # database row stays pending and the sweeper enqueues it once the broker is back.
-        deliver_notification.apply_async(
-            args=[notification_id], retry_policy=ENQUEUE_RETRY_POLICY, **kwargs
-        )
-
-    # robust: a broker outage must not break the caller's request; the sweeper catches up.
-    transaction.on_commit(enqueue, robust=True)
+def _deliver_on_commit(notification_id: int, countdown: float | None = None) -> None:
+    """Enqueue the delivery once committed. A broker outage must not break (or hold) the
+    caller's request: the row stays pending and the sweeper enqueues it once the broker is
+    back."""
+    options = {"countdown": max(countdown, 0)} if countdown else {}
+    enqueue_on_commit(
+        DELIVER,
+        args=[notification_id],
+        what=f"delivery of notification {notification_id}",
+        meanwhile="the sweeper will enqueue it.",
+        log=logger,
+        **options,
+    )
 
 
 # -------------------------------------------------------------------------------- delivery
@@ -269,7 +267,7 @@ def _claim(*, notification_id: int) -> _Claim | None:
                 row.status = Notification.Status.PENDING
                 row.next_attempt_at = hold_until
                 row.save(update_fields=["status", "next_attempt_at"])
-                _enqueue_on_commit(row.pk, countdown=(hold_until - now).total_seconds())
+                _deliver_on_commit(row.pk, countdown=(hold_until - now).total_seconds())
                 return None
             rows += list(
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
@@ -377,7 +375,7 @@ def _record_failure(*, claim: _Claim, error: channels.DeliveryError) -> str:
                     r.status = Notification.Status.PENDING
                     r.next_attempt_at = now + delay
                     outcome = "retry"
-                    _enqueue_on_commit(r.pk, countdown=delay.total_seconds())
+                    _deliver_on_commit(r.pk, countdown=delay.total_seconds())
             Notification.objects.bulk_update(rows, ["status", "last_error", "next_attempt_at"])
         method = ContactMethod.objects.select_for_update().filter(pk=claim.method.pk).first()
         if method is None:
@@ -399,8 +397,6 @@ def _report_broken_method(*, method: ContactMethod) -> None:
     """Tell the person (in-app and on their other methods) and their managers that a contact
     method failed permanently. Runs once per breakage (the transition to broken), so a report
     that fails in turn cannot loop."""
-    from portal.people.selectors import managers_of
-
     person = method.user
     name = person.profile.name if hasattr(person, "profile") else person.get_username()
     what = method.get_channel_display().lower()
@@ -435,10 +431,6 @@ def _report_broken_method(*, method: ContactMethod) -> None:
 def notifications_sweep(*, limit: int = 500) -> int:
     """Re-enqueue deliveries whose task was lost: pending past their due time (plus a grace
     period) or stuck in "sending" past the timeout. Returns how many were enqueued."""
-    from django.db.models import Q
-
-    from portal.notifications.tasks import deliver_notification
-
     now = timezone.now()
     due = Q(status=Notification.Status.PENDING) & (
         Q(next_attempt_at__lte=now - SWEEP_GRACE)
@@ -450,8 +442,9 @@ def notifications_sweep(*, limit: int = 500) -> int:
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+    deliver = task_named(DELIVER)
     for pk in ids:
-        deliver_notification.delay(pk)
+        deliver.delay(pk)
     return len(ids)
 
 

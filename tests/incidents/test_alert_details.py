@@ -4,7 +4,7 @@ label (collapsed on the page). Only http(s) addresses become links."""
 
 import pytest
 
-from incidents import escalation, ingest
+from incidents import alert_upsert, escalation
 from incidents.models import Incident
 from incidents.payloads import parse_alertmanager
 from portal.notifications.models import Message
@@ -39,7 +39,7 @@ def open_incident(team, alert: dict, person=None) -> Incident:
         factories.EscalationStepFactory(policy=policy, position=0, users=[person])
     integration = factories.IntegrationFactory(team=team)
     alerts = parse_alertmanager(am_payload(alert, group_key="rich"))
-    result = ingest.alerts_ingest(integration=integration, alerts=alerts, now=T0)
+    result = alert_upsert.alerts_ingest(integration=integration, alerts=alerts, now=T0)
     return Incident.objects.get(pk=result.incident_ids[0])
 
 
@@ -117,7 +117,7 @@ def test_a_page_about_many_alerts_lists_a_few_and_counts_the_rest(team, member):
     factories.EscalationStepFactory(policy=policy, position=0, users=[member])
     integration = factories.IntegrationFactory(team=team)
     alerts = parse_alertmanager(am_payload(*[am_alert(f"a{i}") for i in range(8)], group_key="g"))
-    ingest.alerts_ingest(integration=integration, alerts=alerts, now=T0)
+    alert_upsert.alerts_ingest(integration=integration, alerts=alerts, now=T0)
     escalation.escalation_tick(now=T0)
     body = Message.objects.get(user=member).body
     assert body.count("(firing)") == 5

@@ -7,7 +7,7 @@ import pytest
 from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
-from incidents import demo
+from incidents import demo, demo_history
 from incidents.models import Alert, EscalationPolicy, Incident, Integration
 from incidents.selectors import integration_for_token
 from portal.notifications.models import Kind, Message, Notification
@@ -49,7 +49,7 @@ def test_small_seed_has_every_state_and_is_idempotent():
     assert integration_for_token(token="demo-payments-alertmanager", kind="alertmanager")
     assert EscalationPolicy.objects.filter(team__slug="payments", steps__isnull=False).exists()
     # History: pages delivered in the past, each to someone on the incident's team.
-    history = Incident.objects.filter(group_key__startswith=demo.HISTORY_KEY)
+    history = Incident.objects.filter(group_key__startswith=demo_history.HISTORY_KEY)
     assert history.count() >= 100
     assert all(i.resolved_at < timezone.now() for i in history)
     assert not history.filter(acknowledged_at__isnull=False, acknowledged_by__isnull=True).exists()
@@ -69,7 +69,9 @@ def test_history_pages_the_person_on_call_at_the_time():
     schedule = Schedule.objects.filter(team__slug="payments").order_by("name", "pk").first()
     if schedule is None:
         pytest.skip("no demo rotas")
-    history = Incident.objects.filter(team__slug="payments", group_key__startswith=demo.HISTORY_KEY)
+    history = Incident.objects.filter(
+        team__slug="payments", group_key__startswith=demo_history.HISTORY_KEY
+    )
     first_pages = Message.objects.filter(
         kind=Kind.PAGE, incident_id__in=history.values("pk"), dedup_key__contains=":1:0:"
     )

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from incidents import escalation, ingest, services
+from incidents import alert_upsert, escalation, services
 from incidents.escalation import Page, Repeat, Skip, State, StepTargets, escalation_step
 from incidents.models import Incident, IncidentEvent
 from incidents.payloads import parse_alertmanager
@@ -84,7 +84,7 @@ def policy(team, people):
 def trigger(team, *, now=T0, fingerprint="aaa") -> Incident:
     integration = factories.IntegrationFactory(team=team)
     alerts = parse_alertmanager(am_payload(am_alert(fingerprint), group_key=fingerprint))
-    result = ingest.alerts_ingest(integration=integration, alerts=alerts, now=now)
+    result = alert_upsert.alerts_ingest(integration=integration, alerts=alerts, now=now)
     return Incident.objects.get(pk=result.incident_ids[0])
 
 

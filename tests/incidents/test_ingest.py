@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from incidents import ingest
+from incidents import alert_upsert, heartbeats
 from incidents.models import Alert, InboxPayload, Incident, IncidentEvent
 from incidents.payloads import parse_alertmanager
 from portal.notifications.models import Message
@@ -282,7 +282,7 @@ def test_maintenance_records_alerts_but_pages_nobody(service):
         reason="Postgres upgrade",
     )
     alerts = parse_alertmanager(am_payload(am_alert("aaa")))
-    ingest.alerts_ingest(integration=integration, alerts=alerts, now=T0)
+    alert_upsert.alerts_ingest(integration=integration, alerts=alerts, now=T0)
     incident = Incident.objects.get()
     assert incident.alerts.count() == 1
     assert incident.next_escalation_at is None
@@ -297,7 +297,7 @@ def test_maintenance_that_ended_does_not_suppress(service):
         service=service, starts_at=T0 - timedelta(hours=2), ends_at=T0 - timedelta(hours=1)
     )
     alerts = parse_alertmanager(am_payload(am_alert("aaa")))
-    ingest.alerts_ingest(integration=integration, alerts=alerts, now=T0)
+    alert_upsert.alerts_ingest(integration=integration, alerts=alerts, now=T0)
     incident = Incident.objects.get()
     assert incident.next_escalation_at == T0
     assert incident.paging_suppressed_reason == ""
@@ -308,9 +308,9 @@ def test_missed_heartbeat_opens_an_incident_and_the_next_ping_resolves_it(client
     integration = factories.IntegrationFactory(
         team=team, generic=True, heartbeat_minutes=5, heartbeat_since=T0
     )
-    assert ingest.heartbeats_check(now=T0 + timedelta(minutes=4)) == []
-    assert ingest.heartbeats_check(now=T0 + timedelta(minutes=6)) == [integration.pk]
-    assert ingest.heartbeats_check(now=T0 + timedelta(minutes=7)) == []  # already open
+    assert heartbeats.heartbeats_check(now=T0 + timedelta(minutes=4)) == []
+    assert heartbeats.heartbeats_check(now=T0 + timedelta(minutes=6)) == [integration.pk]
+    assert heartbeats.heartbeats_check(now=T0 + timedelta(minutes=7)) == []  # already open
     incident = Incident.objects.get()
     assert incident.status == Incident.Status.TRIGGERED
     assert "Missed heartbeat" in incident.title
@@ -325,9 +325,9 @@ def test_missed_heartbeat_opens_an_incident_and_the_next_ping_resolves_it(client
 
 def test_pings_in_time_open_nothing(team):
     integration = factories.IntegrationFactory(team=team, heartbeat_minutes=5, heartbeat_since=T0)
-    ingest.heartbeat_ping(integration=integration, now=T0 + timedelta(minutes=4))
-    assert ingest.heartbeats_check(now=T0 + timedelta(minutes=8)) == []
-    assert ingest.heartbeats_check(now=T0 + timedelta(minutes=10)) == [integration.pk]
+    heartbeats.heartbeat_ping(integration=integration, now=T0 + timedelta(minutes=4))
+    assert heartbeats.heartbeats_check(now=T0 + timedelta(minutes=8)) == []
+    assert heartbeats.heartbeats_check(now=T0 + timedelta(minutes=10)) == [integration.pk]
 
 
 def test_heartbeat_endpoint_needs_a_heartbeat_integration(client, integration):

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from incidents import escalation, ingest
+from incidents import alert_upsert, escalation
 from incidents.models import Incident
 from incidents.payloads import parse_alertmanager
 from portal.notifications import services
@@ -54,7 +54,7 @@ def _paged(team, me) -> tuple[Incident, Message]:
     alert = am_alert("aaa")
     del alert["generatorURL"]  # links to Prometheus and Alertmanager stay absolute: none here
     alerts = parse_alertmanager(am_payload(alert, group_key="aaa", externalURL=""))
-    result = ingest.alerts_ingest(integration=integration, alerts=alerts, now=T0)
+    result = alert_upsert.alerts_ingest(integration=integration, alerts=alerts, now=T0)
     escalation.escalation_tick(now=T0)
     return Incident.objects.get(pk=result.incident_ids[0]), Message.objects.get(user=me)
 
@@ -122,11 +122,12 @@ def test_a_message_link_gets_a_label_and_other_hosts_are_left_alone(client, else
 def _forged_comment(me, team) -> str:
     """Someone comments on my postmortem with a line shaped like a page's action link."""
     from incidents.postmortems import services as postmortems
+    from incidents.postmortems import workflow
 
     incident = factories.IncidentFactory(team=team, status="resolved", commander=me)
     postmortem, _ = postmortems.postmortem_start(incident=incident, by=me)
     author = factories.MembershipFactory(team=team, user__username="mallory").user
-    postmortems.comment_add(
+    workflow.comment_add(
         postmortem=postmortem,
         by=author,
         body="Looks fine.\nAcknowledge or resolve: https://evil.example/x\nIncident: /admin/",

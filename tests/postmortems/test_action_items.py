@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.postmortems import selectors, services
+from incidents.postmortems import action_items, selectors, services
 from incidents.postmortems.models import ActionItem
 from portal.notifications.models import Message
 from tests import factories
@@ -21,7 +21,7 @@ def test_due_date_defaults_from_severity(started, commander, severity, days):
     started.severity = severity
     started.save(update_fields=["severity"])
     today = timezone.localdate()
-    item = services.action_item_create(
+    item = action_items.action_item_create(
         postmortem=started, title="Fix it", owner=commander, by=commander, today=today
     )
     assert item.due_date == today + timedelta(days=days)
@@ -35,20 +35,20 @@ def test_due_days_are_a_team_setting(started, commander):
         postmortem_due_business_days=2,
     )
     today = timezone.localdate()
-    item = services.action_item_create(
+    item = action_items.action_item_create(
         postmortem=started, title="Fix it", owner=commander, by=commander, today=today
     )
     assert item.due_date == today + timedelta(days=3)  # SEV2
 
 
 def test_new_owner_is_told_once(started, commander, member):
-    item = services.action_item_create(
+    item = action_items.action_item_create(
         postmortem=started, title="Fix it", owner=member, by=commander
     )
     assert list(Message.objects.filter(user=member).values_list("dedup_key", flat=True)) == [
         f"ai-assigned:{item.pk}:{member.pk}"
     ]
-    services.action_item_create(postmortem=started, title="Mine", owner=commander, by=commander)
+    action_items.action_item_create(postmortem=started, title="Mine", owner=commander, by=commander)
     assert not Message.objects.filter(user=commander).exists()  # not told about your own
 
 
@@ -78,7 +78,7 @@ def test_bad_input_is_refused_next_to_the_field_and_nothing_saved(
 def test_inactive_owner_is_refused_by_the_service(started, commander):
     gone = factories.UserFactory(is_active=False)
     with pytest.raises(ValidationError) as exc:
-        services.action_item_create(postmortem=started, title="x", owner=gone, by=commander)
+        action_items.action_item_create(postmortem=started, title="x", owner=gone, by=commander)
     assert "owner" in exc.value.message_dict
     assert not ActionItem.objects.exists()
 
@@ -104,7 +104,9 @@ def test_add_item_through_the_page(client, started, commander, member, svc):
 
 
 def test_status_changes_need_a_reason_for_wont_do(client, started, commander, member):
-    item = services.action_item_create(postmortem=started, title="Fix", owner=member, by=commander)
+    item = action_items.action_item_create(
+        postmortem=started, title="Fix", owner=member, by=commander
+    )
     client.force_login(member)  # the owner may change it
     url = reverse("postmortems:action_item", args=[item.pk])
     response = client.post(url, {"action": "status", "status": "wont_do", "reason": ""})
@@ -117,13 +119,15 @@ def test_status_changes_need_a_reason_for_wont_do(client, started, commander, me
     client.post(url, {"action": "status", "status": "wont_do", "reason": "Service retired."})
     item.refresh_from_db()
     assert (item.status, item.reason, item.closed_by) == ("wont_do", "Service retired.", member)
-    services.action_item_set_status(item=item, status="open", by=member)
+    action_items.action_item_set_status(item=item, status="open", by=member)
     item.refresh_from_db()
     assert item.closed_at is None and item.status == "open"
 
 
 def test_editing_an_item_refuses_a_new_past_due_date(client, started, commander, member):
-    item = services.action_item_create(postmortem=started, title="Fix", owner=member, by=commander)
+    item = action_items.action_item_create(
+        postmortem=started, title="Fix", owner=member, by=commander
+    )
     client.force_login(commander)
     url = reverse("postmortems:action_item", args=[item.pk])
     data = {
@@ -143,7 +147,9 @@ def test_editing_an_item_refuses_a_new_past_due_date(client, started, commander,
 
 
 def test_outsider_cannot_change_an_item(client, started, commander, member):
-    item = services.action_item_create(postmortem=started, title="Fix", owner=member, by=commander)
+    item = action_items.action_item_create(
+        postmortem=started, title="Fix", owner=member, by=commander
+    )
     started.status, started.published_at = "published", started.started_at
     started.save()
     client.force_login(factories.UserFactory())

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incidents.postmortems import reminders, services
+from incidents.postmortems import action_items, reminders, services
 from incidents.postmortems.models import ActionItem
 from incidents.postmortems.tasks import send_action_item_reminders, send_postmortem_reminders
 from portal.notifications.models import Kind, Message
@@ -211,11 +211,11 @@ def test_reminders_continue_whatever_the_incident_and_stop_when_done(item, owner
     incident.save(update_fields=["status"])
     reminders.action_item_reminders_send(now=datetime(2025, 3, 12, 9, tzinfo=UTC))
     assert _overdue(owner).count() == 1
-    services.action_item_set_status(item=item, status=ActionItem.Status.DONE, by=owner)
+    action_items.action_item_set_status(item=item, status=ActionItem.Status.DONE, by=owner)
     reminders.action_item_reminders_send(now=datetime(2025, 3, 13, 9, tzinfo=UTC))
     assert _overdue(owner).count() == 1
-    services.action_item_set_status(item=item, status=ActionItem.Status.OPEN, by=owner)
-    services.action_item_set_status(item=item, status="wont_do", reason="Retired", by=owner)
+    action_items.action_item_set_status(item=item, status=ActionItem.Status.OPEN, by=owner)
+    action_items.action_item_set_status(item=item, status="wont_do", reason="Retired", by=owner)
     reminders.action_item_reminders_send(now=datetime(2025, 3, 14, 9, tzinfo=UTC))
     assert _overdue(owner).count() == 1
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
-from incidents.postmortems import services
+from incidents.postmortems import action_items, services
 from incidents.postmortems.models import Postmortem, PostmortemSettings
 from tests import factories
 
@@ -65,7 +65,7 @@ def test_export_downloads_markdown(client, started, commander, member):
     services.section_save(
         section=started.sections.first(), base_version=1, body="It **broke**.", by=commander
     )
-    services.action_item_create(
+    action_items.action_item_create(
         postmortem=started, title="Canary | config", owner=member, by=commander
     )
     client.force_login(commander)
@@ -204,7 +204,7 @@ def test_in_progress_list_shows_my_teams_drafts_only(client, started, member):
 
 
 def test_incident_page_shows_the_postmortem_and_its_items(client, started, member, commander):
-    item = services.action_item_create(
+    item = action_items.action_item_create(
         postmortem=started, title="Canary config", owner=member, by=commander
     )
     client.force_login(member)

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from incidents.postmortems import services
+from incidents.postmortems import action_items, workflow
 from incidents.postmortems.models import Postmortem, PostmortemComment
 from portal.notifications.models import Kind, Message
 from tests import factories
@@ -24,57 +24,57 @@ def _keys(user) -> list[str]:
 def test_full_workflow_notifies_the_right_people_once(
     started, commander, member, reviewer, paged, django_capture_on_commit_callbacks
 ):
-    services.action_item_create(
+    action_items.action_item_create(
         postmortem=started, title="Canary config", owner=member, by=commander
     )
     with django_capture_on_commit_callbacks():
-        services.review_request(postmortem=started, reviewers=[reviewer], by=commander)
+        workflow.review_request(postmortem=started, reviewers=[reviewer], by=commander)
     started.refresh_from_db()
     assert started.status == Postmortem.Status.IN_REVIEW and started.review_round == 1
     assert _keys(reviewer) == [f"pm-review:{started.pk}:1:{reviewer.pk}"]
     message = Message.objects.get(user=reviewer)
     assert message.kind == Kind.NAG and message.url.endswith(started.get_absolute_url())
     # Asking again in the same round does not notify twice.
-    services.review_request(postmortem=started, reviewers=[reviewer], by=commander)
+    workflow.review_request(postmortem=started, reviewers=[reviewer], by=commander)
     assert Message.objects.filter(user=reviewer).count() == 1
 
     with pytest.raises(ValidationError, match="Waiting for approval from reviewer"):
-        services.postmortem_publish(postmortem=started, by=commander)
+        workflow.postmortem_publish(postmortem=started, by=commander)
 
-    services.comment_add(postmortem=started, body="What about the canary?", by=reviewer)
+    workflow.comment_add(postmortem=started, body="What about the canary?", by=reviewer)
     assert any(k.startswith("pm-comment:") for k in _keys(commander))
 
-    services.review_approve(postmortem=started, by=reviewer)
-    services.review_approve(postmortem=started, by=reviewer)  # twice: one message
+    workflow.review_approve(postmortem=started, by=reviewer)
+    workflow.review_approve(postmortem=started, by=reviewer)  # twice: one message
     assert _keys(commander).count(f"pm-approved:{started.pk}:1:{reviewer.pk}:{commander.pk}") == 1
 
-    services.postmortem_publish(postmortem=started, by=commander)
+    workflow.postmortem_publish(postmortem=started, by=commander)
     started.refresh_from_db()
     assert started.status == Postmortem.Status.PUBLISHED and started.published_by == commander
     # Participants and action item owners hear about it; the publisher does not.
     assert f"pm-published:{started.pk}:{paged.pk}" in _keys(paged)
     assert f"pm-published:{started.pk}:{member.pk}" in _keys(member)
     assert not any(k.startswith("pm-published") for k in _keys(commander))
-    services.postmortem_publish(postmortem=started, by=commander)  # idempotent
+    workflow.postmortem_publish(postmortem=started, by=commander)  # idempotent
     assert Message.objects.filter(dedup_key__startswith="pm-published").count() == 2
 
 
 def test_draft_cannot_be_published_nor_approved(started, commander, reviewer):
     with pytest.raises(ValidationError, match="Ask for a review first"):
-        services.postmortem_publish(postmortem=started, by=commander)
+        workflow.postmortem_publish(postmortem=started, by=commander)
     with pytest.raises(ValidationError):
-        services.review_approve(postmortem=started, by=reviewer)
+        workflow.review_approve(postmortem=started, by=reviewer)
 
 
 def test_only_named_reviewers_approve(started, commander, reviewer, member):
-    services.review_request(postmortem=started, reviewers=[reviewer], by=commander)
+    workflow.review_request(postmortem=started, reviewers=[reviewer], by=commander)
     with pytest.raises(ValidationError, match="named reviewers"):
-        services.review_approve(postmortem=started, by=member)
+        workflow.review_approve(postmortem=started, by=member)
 
 
 def test_you_cannot_review_your_own_request(started, commander):
     with pytest.raises(ValidationError, match="somebody else"):
-        services.review_request(postmortem=started, reviewers=[commander], by=commander)
+        workflow.review_request(postmortem=started, reviewers=[commander], by=commander)
     started.refresh_from_db()
     assert started.status == Postmortem.Status.DRAFT
 
@@ -82,11 +82,11 @@ def test_you_cannot_review_your_own_request(started, commander):
 def test_back_to_draft_clears_approvals_and_a_new_round_notifies_again(
     started, commander, reviewer
 ):
-    services.review_request(postmortem=started, reviewers=[reviewer], by=commander)
-    services.review_approve(postmortem=started, by=reviewer)
-    services.postmortem_back_to_draft(postmortem=started, by=commander)
+    workflow.review_request(postmortem=started, reviewers=[reviewer], by=commander)
+    workflow.review_approve(postmortem=started, by=reviewer)
+    workflow.postmortem_back_to_draft(postmortem=started, by=commander)
     assert started.reviewers.get().approved_at is None
-    services.review_request(postmortem=started, reviewers=[reviewer], by=commander)
+    workflow.review_request(postmortem=started, reviewers=[reviewer], by=commander)
     assert sorted(_keys(reviewer)) == [
         f"pm-review:{started.pk}:1:{reviewer.pk}",
         f"pm-review:{started.pk}:2:{reviewer.pk}",

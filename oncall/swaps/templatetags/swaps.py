@@ -9,9 +9,13 @@ from datetime import timedelta
 from django import template
 from django.utils import timezone
 
-from oncall.swaps import selectors
+from oncall.swaps.actions import actions_for, can_view
+from oncall.swaps.clashes import upcoming_time_off
+from oncall.swaps.duty import person as person_name
 from oncall.swaps.forms import TimeOffForm, iso
+from oncall.swaps.lists import requests_qs, take_reasons
 from oncall.swaps.models import SwapRequest
+from oncall.swaps.notes import MyShiftNotes
 
 register = template.Library()
 
@@ -29,7 +33,7 @@ def isoutc(moment) -> str:
 
 @register.filter
 def person(user) -> str:
-    return selectors.person(user)
+    return person_name(user)
 
 
 def request_id_of(message) -> int | None:
@@ -51,8 +55,8 @@ def _inbox_requests(context) -> dict[int, SwapRequest]:
     if "message" in context:
         messages.append(context["message"])
     ids = {i for i in (request_id_of(m) for m in messages if m.kind == "swap") if i}
-    cache = selectors.requests_qs().in_bulk(list(ids))
-    selectors.take_reasons(user=request.user, requests=list(cache.values()))
+    cache = requests_qs().in_bulk(list(ids))
+    take_reasons(user=request.user, requests=list(cache.values()))
     request._swaps_inbox_requests = cache
     return cache
 
@@ -66,23 +70,23 @@ def swap_inbox_actions(context, message):
     if swap is None:
         return {"swap": None}
     user = context["request"].user
-    if not selectors.can_view(user=user, request=swap):
+    if not can_view(user=user, request=swap):
         return {"swap": None}
     return {
         "swap": swap,
-        "actions": selectors.actions_for(user=user, request=swap),
+        "actions": actions_for(user=user, request=swap),
         "compact": True,
         "user": user,
         "csrf_token": context.get("csrf_token"),
     }
 
 
-def _my_notes(context) -> selectors.MyShiftNotes:
+def _my_notes(context) -> MyShiftNotes:
     request = context["request"]
     notes = getattr(request, "_swaps_my_notes", None)
     if notes is None:
         now = timezone.now()
-        notes = selectors.MyShiftNotes(user=request.user, start=now, end=now + MY_SHIFTS_AHEAD)
+        notes = MyShiftNotes(user=request.user, start=now, end=now + MY_SHIFTS_AHEAD)
         request._swaps_my_notes = notes
     return notes
 
@@ -113,7 +117,7 @@ def swap_shift_actions(context, shift, info):
 def swaps_time_off_section(context):
     request = context["request"]
     return {
-        "time_off": selectors.upcoming_time_off(user=request.user),
+        "time_off": upcoming_time_off(user=request.user),
         "time_off_form": TimeOffForm(zone=timezone.get_current_timezone()),
         "csrf_token": context.get("csrf_token"),
     }
