@@ -83,7 +83,9 @@ test-at: deps faketime
 	@test -n "$(DATE)" || { echo "usage: make test-at DATE=YYYY-MM-DDTHH:MM [PYTEST_ARGS=...]"; exit 2; }
 	@set -e; \
 	if [ -n "$(SWEEP_SLOT)" ]; then \
-		if [ -n "$$DATABASE_URL" ]; then export DATABASE_URL="$${DATABASE_URL}_sweep$(SWEEP_SLOT)"; fi; \
+		case "$$DATABASE_URL" in postgres*) \
+			db="$${DATABASE_URL##*/}"; export TEST_DATABASE_NAME="test_$${db%%\?*}_sweep$(SWEEP_SLOT)";; \
+		esac; \
 		if [ -n "$$REDIS_URL" ]; then export REDIS_URL="$${REDIS_URL%/*}/$$((7 + $(SWEEP_SLOT)))"; fi; \
 	fi; \
 	TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "@$(subst T, ,$(DATE)):00" \

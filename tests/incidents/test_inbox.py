@@ -432,7 +432,11 @@ def redis_cache(settings):
     from portal import redis_client
     from tests.conftest import redis_url
 
-    url = urlunsplit(urlsplit(redis_url())._replace(path="/11"))
+    # Eleven databases past REDIS_URL's: /11 for CI's /0, and apart for each date of the
+    # calendar sweep, which runs two at a time, each on a REDIS_URL database of its own.
+    parts = urlsplit(redis_url())
+    base = int(parts.path.strip("/") or 0)
+    url = urlunsplit(parts._replace(path=f"/{(base + 11) % 16}"))
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
     }
