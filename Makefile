@@ -40,6 +40,10 @@ SWEEP_DATES ?= 2027-03-14T07:30 2027-03-28T00:30 2027-11-07T05:30 2027-10-31T00:
 # What the sweep leaves out: browser and process-level (reliability) tests, and the API
 # fuzzer (its budget is spent on the schema, not on dates).
 SWEEP_MARKS := not browser and not reliability and not fuzz
+# The outbound-HTTP tests (a dozen loopback and TLS servers in threads, no dates) once crashed
+# the interpreter under libfaketime 0.9.10 (a segfault in a server thread's select); they run
+# in `make test`.
+SWEEP_SKIP := --ignore=tests/test_outbound.py
 
 
 # The reliability suite runs the real Prometheus Alertmanager (tests/reliability/
@@ -89,7 +93,7 @@ test-at: deps faketime
 		if [ -n "$$REDIS_URL" ]; then export REDIS_URL="$${REDIS_URL%/*}/$$((7 + $(SWEEP_SLOT)))"; fi; \
 	fi; \
 	TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "@$(subst T, ,$(DATE)):00" \
-		$(BIN)/pytest -m "$(SWEEP_MARKS)" $(PYTEST_ARGS)
+		$(BIN)/pytest -m "$(SWEEP_MARKS)" $(SWEEP_SKIP) $(PYTEST_ARGS)
 
 bench: deps
 	$(BIN)/python -m bench
