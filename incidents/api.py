@@ -50,8 +50,8 @@ from portal.api.strict import validated
 from portal.catalog.api import ServiceRefSerializer
 from portal.catalog.models import Service
 from portal.catalog.selectors import service_detail
+from portal.people.access import can_manage_team, team_for_manager_or_404
 from portal.people.models import Team
-from portal.people.selectors import can_manage_team, team_for_manager_or_404
 
 NOTE_MAX = services.NOTE_MAX
 

@@ -2,7 +2,8 @@
 
 from incidents import selectors
 from portal.panels import Panel
-from portal.people.selectors import can_manage_team, teams_of
+from portal.people.access import can_manage_team
+from portal.people.selectors import teams_of
 
 PANEL_LIMIT = 10
 

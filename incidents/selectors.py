@@ -37,8 +37,8 @@ from incidents.models import (
     hash_token,
 )
 from portal.catalog.models import Service
+from portal.people.access import is_member
 from portal.people.models import Membership, Team
-from portal.people.selectors import is_member
 
 User = get_user_model()
 

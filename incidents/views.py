@@ -38,7 +38,7 @@ from incidents.forms import (
 from incidents.models import EscalationStep, Incident, Integration
 from portal.catalog.selectors import service_detail
 from portal.forms import apply_validation_error
-from portal.people.selectors import can_manage_team, team_for_manager_or_404
+from portal.people.access import can_manage_team, team_for_manager_or_404
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50

@@ -40,8 +40,8 @@ from portal.api.base import (
 )
 from portal.api.strict import validated, validated_query
 from portal.catalog.models import Service
+from portal.people.access import can_manage_team, is_member, team_for_manager_or_404
 from portal.people.models import WEEKDAYS, Team
-from portal.people.selectors import can_manage_team, is_member, team_for_manager_or_404
 
 User = get_user_model()
 

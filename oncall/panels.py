@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from oncall import selectors
 from portal.panels import Panel
-from portal.people.selectors import can_manage_team, teams_of
+from portal.people.access import can_manage_team
+from portal.people.selectors import teams_of
 
 TEMPLATE = "oncall/_panel_oncall.html"
 

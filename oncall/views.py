@@ -31,8 +31,8 @@ from oncall.forms import (
 )
 from oncall.models import Override
 from portal.forms import apply_validation_error
+from portal.people.access import can_manage_team, is_member, team_for_manager_or_404
 from portal.people.models import Team
-from portal.people.selectors import can_manage_team, is_member, team_for_manager_or_404
 
 User = get_user_model()
 

@@ -38,7 +38,7 @@ OVERSIZED = {
     "oncall/views.py": 595,
     "oncall/services.py": 575,
     "oncall/selectors.py": 564,
-    "oncall/swaps/services.py": 547,
+    "oncall/swaps/services.py": 548,
     "incidents/models.py": 532,
 }
 

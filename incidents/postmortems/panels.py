@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from incidents.postmortems import selectors
 from portal.panels import Panel
-from portal.people.selectors import can_manage_team, teams_of
+from portal.people.access import can_manage_team
+from portal.people.selectors import teams_of
 
 PANEL_LIMIT = 5
 TEAMS_LIMIT = 10

@@ -27,8 +27,8 @@ from incidents.postmortems.models import (
 )
 from incidents.selectors import SUGGESTIONS_MAX
 from portal.catalog.models import Service
+from portal.people.access import is_member
 from portal.people.models import Membership, Team
-from portal.people.selectors import is_member
 
 User = get_user_model()
 

@@ -31,8 +31,8 @@ from incidents.postmortems.forms import (
 from incidents.postmortems.markdown import render_markdown
 from incidents.postmortems.models import ActionItem, Postmortem
 from portal.forms import apply_validation_error
+from portal.people.access import can_manage_team, team_for_manager_or_404
 from portal.people.models import Team
-from portal.people.selectors import can_manage_team, team_for_manager_or_404
 
 User = get_user_model()
 PAGE_SIZE = 25

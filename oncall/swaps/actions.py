@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from oncall.swaps.duty import person
 from oncall.swaps.models import SwapRequest
-from portal.people.selectors import can_manage_team, is_member
+from portal.people.access import can_manage_team, is_member
 
 
 def can_view(*, user, request: SwapRequest) -> bool:

@@ -16,7 +16,8 @@ from oncall.swaps.actions import actions_for
 from oncall.swaps.duty import Span, duties, time_off_by_user
 from oncall.swaps.eligibility import why_not
 from oncall.swaps.models import SwapEvent, SwapOverride, SwapRequest
-from portal.people.selectors import managed_teams, teams_of
+from portal.people.access import managed_teams
+from portal.people.selectors import teams_of
 
 HISTORY_LIMIT = 30
 _REQUEST_RELATED = (

@@ -10,7 +10,7 @@ from oncall.swaps import clashes as swap_clashes
 from oncall.swaps.lists import open_requests_for, requests_qs, requests_to_me, with_actions
 from oncall.swaps.models import SwapRequest
 from portal.panels import Panel
-from portal.people.selectors import can_manage_team, managed_teams
+from portal.people.access import can_manage_team, managed_teams
 
 TEMPLATE = "swaps/_panel.html"
 

@@ -33,7 +33,8 @@ from oncall.swaps.lists import overlapping_open, requests_qs
 from oncall.swaps.messages import fmt, request_text, span_text, tell
 from oncall.swaps.models import SwapEvent, SwapOverride, SwapRequest, TimeOff
 from oncall.swaps.reminders import time_off_clashes_notify
-from portal.people.selectors import can_manage_team, is_member, team_managers
+from portal.people.access import can_manage_team, is_member
+from portal.people.selectors import team_managers
 
 Status = SwapRequest.Status
 Action = SwapEvent.Action

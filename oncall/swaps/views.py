@@ -19,7 +19,7 @@ from oncall.swaps import selectors, services
 from oncall.swaps.forms import RejectForm, ShiftRefForm, SwapRequestForm, TimeOffForm
 from oncall.swaps.models import SwapRequest, TimeOff
 from portal.forms import apply_validation_error
-from portal.people.selectors import can_manage_team, is_member, managed_teams
+from portal.people.access import can_manage_team, is_member, managed_teams
 
 User = get_user_model()
 CHANGED_EVENT = "swapChanged"

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from portal.api.base import ApiViewSet, RefField, TeamRefSerializer
 from portal.catalog import selectors, services
 from portal.catalog.models import Service, ServiceTransfer
+from portal.people.access import can_manage_team, managed_teams
 from portal.people.models import Team
-from portal.people.selectors import can_manage_team, managed_teams
 
 
 def _tag():

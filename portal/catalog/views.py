@@ -11,7 +11,7 @@ from portal.catalog import selectors, services
 from portal.catalog.forms import ServiceFilterForm, ServiceForm, ServiceTransferForm
 from portal.forms import apply_validation_error
 from portal.panels import service_panels
-from portal.people.selectors import can_manage_team, managed_teams
+from portal.people.access import can_manage_team, managed_teams
 
 PAGE_SIZE = 50
 

@@ -2,8 +2,8 @@
 
 from portal.notifications.selectors import is_unreachable, unreachable_user_ids
 from portal.panels import Panel
+from portal.people.access import managed_teams
 from portal.people.models import Membership
-from portal.people.selectors import managed_teams
 
 
 def dashboard_panel(request, obj) -> Panel | None:

@@ -5,7 +5,6 @@ create teams; a team's managers (and staff) edit it and manage its members. Writ
 through :mod:`portal.people.services`, access checks through :mod:`portal.people.selectors`.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
@@ -19,7 +18,7 @@ from portal.api.base import (
     UserRefSerializer,
 )
 from portal.api.strict import validated
-from portal.people import selectors, services
+from portal.people import access, selectors, services
 from portal.people.models import WEEKDAYS, Membership, Profile, Team
 
 SLUG = r"[-\w]+"
@@ -52,7 +51,7 @@ class TeamSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=Membership.Role.choices, allow_null=True))
     def get_your_role(self, team) -> str | None:
-        return selectors.role_in_team(user=self.context["request"].user, team=team)
+        return access.role_in_team(user=self.context["request"].user, team=team)
 
 
 class TeamCreateSerializer(serializers.Serializer):
@@ -91,8 +90,7 @@ class TeamViewSet(mixins.ListModelMixin, ApiViewSet):
 
     @extend_schema(request=TeamCreateSerializer, responses={201: TeamSerializer})
     def create(self, request):
-        if not request.user.is_staff:
-            raise PermissionDenied("Only staff can create teams.")
+        access.staff_or_403(request.user, "Only staff can create teams.")
         data = self.body(TeamCreateSerializer)
         team = services.team_create(
             name=data["name"],
@@ -104,7 +102,7 @@ class TeamViewSet(mixins.ListModelMixin, ApiViewSet):
 
     @extend_schema(request=TeamUpdateSerializer, responses=TeamSerializer)
     def update(self, request, slug=None, partial=False):
-        team = selectors.team_for_manager_or_404(user=request.user, slug=slug)
+        team = access.team_for_manager_or_404(user=request.user, slug=slug)
         data = self.body(TeamUpdateSerializer, partial=partial)
         if data:
             team = services.team_update(team=team, **data)
@@ -147,9 +145,7 @@ class MemberViewSet(ApiViewSet):
         return selectors.team_detail(slug=self.kwargs["team_slug"])
 
     def _managed_team(self) -> Team:
-        return selectors.team_for_manager_or_404(
-            user=self.request.user, slug=self.kwargs["team_slug"]
-        )
+        return access.team_for_manager_or_404(user=self.request.user, slug=self.kwargs["team_slug"])
 
     def _membership(self, team: Team, username: str) -> Membership:
         for membership in team.memberships.all():

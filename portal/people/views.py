@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -8,7 +8,7 @@ from portal.catalog.selectors import service_search
 from portal.forms import apply_validation_error
 from portal.notifications.selectors import unreachable_user_ids
 from portal.panels import team_panels
-from portal.people import selectors, services
+from portal.people import access, selectors, services
 from portal.people.forms import MemberAddForm, MemberRoleForm, ProfileForm, TeamCreateForm, TeamForm
 from portal.people.models import Membership, Profile
 
@@ -48,8 +48,8 @@ def _team_page(request, team, *, add_form=None, member_error=None, status=200):
         "team": team,
         "memberships": team.memberships.all(),
         "services": service_search(team=team.slug),
-        "can_manage": selectors.can_manage_team(user=request.user, team=team),
-        "role": selectors.role_in_team(user=request.user, team=team),
+        "can_manage": access.can_manage_team(user=request.user, team=team),
+        "role": access.role_in_team(user=request.user, team=team),
         "add_form": add_form or MemberAddForm(),
         "role_choices": Membership.Role.choices,
         "member_error": member_error,
@@ -62,8 +62,7 @@ def _team_page(request, team, *, add_form=None, member_error=None, status=200):
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_create(request):
-    if not request.user.is_staff:
-        raise PermissionDenied("Only staff can create teams.")
+    access.staff_or_403(request.user, "Only staff can create teams.")
     form = TeamCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -85,7 +84,7 @@ def team_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_edit(request, slug):
-    team = selectors.team_for_manager_or_404(user=request.user, slug=slug)
+    team = access.team_for_manager_or_404(user=request.user, slug=slug)
     form = TeamForm(request.POST or None, instance=team)
     if request.method == "POST" and form.is_valid():
         team = form.save()
@@ -104,7 +103,7 @@ def _unreachable(team) -> set[int]:
 
 def _members_response(request, team, form=None, status=200, error=None):
     team = selectors.team_detail(slug=team.slug)
-    selectors.forget_roles(user=request.user)  # a manager may just have stepped down
+    access.forget_roles(user=request.user)  # a manager may just have stepped down
     if not request.htmx:  # without JavaScript: the whole page, the message next to the form
         return _team_page(request, team, add_form=form, member_error=error, status=status)
     return render(
@@ -113,7 +112,7 @@ def _members_response(request, team, form=None, status=200, error=None):
         {
             "team": team,
             "memberships": team.memberships.all(),
-            "can_manage": selectors.can_manage_team(user=request.user, team=team),
+            "can_manage": access.can_manage_team(user=request.user, team=team),
             "add_form": form or MemberAddForm(),
             "role_choices": Membership.Role.choices,
             "member_error": error,
@@ -126,7 +125,7 @@ def _members_response(request, team, form=None, status=200, error=None):
 @login_required
 @require_POST
 def member_add(request, slug):
-    team = selectors.team_for_manager_or_404(user=request.user, slug=slug)
+    team = access.team_for_manager_or_404(user=request.user, slug=slug)
     form = MemberAddForm(request.POST)
     if form.is_valid():
         try:
@@ -146,7 +145,7 @@ def member_add(request, slug):
 @login_required
 @require_POST
 def member_role(request, slug, pk):
-    team = selectors.team_for_manager_or_404(user=request.user, slug=slug)
+    team = access.team_for_manager_or_404(user=request.user, slug=slug)
     membership = get_object_or_404(Membership, pk=pk, team=team)
     form = MemberRoleForm(request.POST)
     error = None
@@ -163,7 +162,7 @@ def member_role(request, slug, pk):
 @login_required
 @require_POST
 def member_remove(request, slug, pk):
-    team = selectors.team_for_manager_or_404(user=request.user, slug=slug)
+    team = access.team_for_manager_or_404(user=request.user, slug=slug)
     membership = get_object_or_404(Membership, pk=pk, team=team)
     error = None
     try:

@@ -12,8 +12,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from portal.api.base import ApiViewSet, BoundedDateField
+from portal.people.access import team_for_manager_or_404
 from portal.people.models import Team
-from portal.people.selectors import team_for_manager_or_404
 from portal.reports import selectors, services
 from portal.reports.models import Holiday
 

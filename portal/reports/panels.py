@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from portal.panels import Panel
-from portal.people.selectors import can_manage_team, is_member
+from portal.people.access import can_manage_team, is_member
 from portal.reports import selectors
 from portal.reports.forms import ServicePeriodForm
 

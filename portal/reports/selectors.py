@@ -668,7 +668,7 @@ def team_for_member_or_403(*, user, slug: str) -> Team:
     """The team if the user belongs to it (or is staff); 404 unknown, 403 otherwise."""
     from django.core.exceptions import PermissionDenied
 
-    from portal.people.selectors import is_member
+    from portal.people.access import is_member
 
     team = get_object_or_404(Team, slug=slug)
     if not (user.is_staff or is_member(user=user, team=team)):
@@ -681,7 +681,7 @@ def service_for_member_or_403(*, user, slug: str) -> Service:
     otherwise."""
     from django.core.exceptions import PermissionDenied
 
-    from portal.people.selectors import is_member
+    from portal.people.access import is_member
 
     service = get_object_or_404(Service.objects.select_related("team"), slug=slug)
     if not (user.is_staff or is_member(user=user, team=service.team)):

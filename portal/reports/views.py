@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal import bounds
 from portal.forms import apply_validation_error
-from portal.people.selectors import can_manage_team, team_for_manager_or_404
+from portal.people.access import can_manage_team, team_for_manager_or_404
 from portal.reports import exports, panels, selectors, services, svg
 from portal.reports.forms import HolidayForm, period_form
 

@@ -5,45 +5,45 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from portal.people import selectors
+from portal.people import access, selectors
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 def test_roles_and_permissions(team, manager, member, outsider, staff):
-    assert selectors.role_in_team(user=manager, team=team) == "manager"
-    assert selectors.role_in_team(user=member, team=team) == "member"
-    assert selectors.role_in_team(user=outsider, team=team) is None
-    assert selectors.role_in_team(user=AnonymousUser(), team=team) is None
-    assert selectors.is_member(user=member, team=team)
-    assert not selectors.is_member(user=outsider, team=team)
-    assert selectors.is_manager(user=manager, team=team)
-    assert not selectors.is_manager(user=member, team=team)
-    assert selectors.can_manage_team(user=manager, team=team)
-    assert selectors.can_manage_team(user=staff, team=team)
-    assert not selectors.can_manage_team(user=member, team=team)
-    assert not selectors.can_manage_team(user=outsider, team=team)
-    assert not selectors.can_manage_team(user=AnonymousUser(), team=team)
+    assert access.role_in_team(user=manager, team=team) == "manager"
+    assert access.role_in_team(user=member, team=team) == "member"
+    assert access.role_in_team(user=outsider, team=team) is None
+    assert access.role_in_team(user=AnonymousUser(), team=team) is None
+    assert access.is_member(user=member, team=team)
+    assert not access.is_member(user=outsider, team=team)
+    assert access.is_manager(user=manager, team=team)
+    assert not access.is_manager(user=member, team=team)
+    assert access.can_manage_team(user=manager, team=team)
+    assert access.can_manage_team(user=staff, team=team)
+    assert not access.can_manage_team(user=member, team=team)
+    assert not access.can_manage_team(user=outsider, team=team)
+    assert not access.can_manage_team(user=AnonymousUser(), team=team)
 
 
 def test_roles_are_read_once_per_user_object(team, manager, django_assert_num_queries):
     other = factories.TeamFactory()
     with django_assert_num_queries(1):
-        assert selectors.is_manager(user=manager, team=team)
-        assert not selectors.is_member(user=manager, team=other)
-    selectors.forget_roles(user=manager)
+        assert access.is_manager(user=manager, team=team)
+        assert not access.is_member(user=manager, team=other)
+    access.forget_roles(user=manager)
     with django_assert_num_queries(1):
-        assert selectors.is_manager(user=manager, team=team)
+        assert access.is_manager(user=manager, team=team)
 
 
 def test_team_for_manager_or_404(team, manager, member, staff):
-    assert selectors.team_for_manager_or_404(user=manager, slug=team.slug) == team
-    assert selectors.team_for_manager_or_404(user=staff, slug=team.slug) == team
+    assert access.team_for_manager_or_404(user=manager, slug=team.slug) == team
+    assert access.team_for_manager_or_404(user=staff, slug=team.slug) == team
     with pytest.raises(PermissionDenied):
-        selectors.team_for_manager_or_404(user=member, slug=team.slug)
+        access.team_for_manager_or_404(user=member, slug=team.slug)
     with pytest.raises(Http404):
-        selectors.team_for_manager_or_404(user=manager, slug="no-such-team")
+        access.team_for_manager_or_404(user=manager, slug="no-such-team")
 
 
 def test_teams_of_and_managed_teams(team, manager, staff):
@@ -51,8 +51,8 @@ def test_teams_of_and_managed_teams(team, manager, staff):
     factories.MembershipFactory(team=other, user=manager, role="member")
     factories.TeamFactory()  # a team the manager is not in
     assert set(selectors.teams_of(user=manager)) == {team, other}
-    assert list(selectors.managed_teams(user=manager)) == [team]
-    assert selectors.managed_teams(user=staff).count() == 3
+    assert list(access.managed_teams(user=manager)) == [team]
+    assert access.managed_teams(user=staff).count() == 3
 
 
 def test_team_list_counts_members_and_live_services(team, manager, member):
