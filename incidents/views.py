@@ -142,12 +142,6 @@ def hook_heartbeat(request, token):
 
 
 # ------------------------------------------------------------------------------- incidents
-def _querystring_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
@@ -169,7 +163,6 @@ def incident_list(request):
         "status": status,
         "page": page,
         "incidents": page.object_list,
-        "querystring": _querystring_without_page(request),
         "inbox_failures": selectors.inbox_failures(user=request.user),
     }
     template = "incidents/list.html"

@@ -63,13 +63,10 @@ def postmortem_list(request):
         date_to=filters.get("date_to"),
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "form": form,
         "page": page,
         "postmortems": page.object_list,
-        "querystring": params.urlencode(),
         "in_progress": selectors.in_progress_for(user=request.user),
     }
     template = "postmortems/list.html"

@@ -41,18 +41,11 @@ def service_list(request):
         "services": page.object_list,
         "tags": selectors.all_tags(),
         "can_create": managed_teams(user=request.user).exists(),
-        "querystring": _querystring_without_page(request),
     }
     template = "catalog/service_list.html"
     if request.htmx and request.htmx.target == "service-results":
         template += "#results"
     return render(request, template, context, status=400 if form.errors else 200)
-
-
-def _querystring_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 @login_required
