@@ -12,7 +12,7 @@ and changed by them or the item's owner. Writes go through :mod:`incidents.servi
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -1164,3 +1164,21 @@ class ActionItemViewSet(ApiViewSet):
         data = self.body(ActionItemStatusSerializer)
         pm_services.action_item_set_status(item=item, by=request.user, **data)
         return self._out(pk)
+
+
+def register(router) -> None:
+    """This app's viewsets on the project's API router (``portal/api/urls.py``)."""
+    router.register("incidents", IncidentViewSet, basename="incident")
+    router.register("alerts", AlertViewSet, basename="alert")
+    router.register("integrations", IntegrationViewSet, basename="integration")
+    router.register("escalation-policies", PolicyViewSet, basename="policy")
+    router.register(r"escalation-policies/(?P<policy_pk>\d+)/steps", StepViewSet, basename="step")
+    router.register("postmortems", PostmortemViewSet, basename="postmortem")
+    router.register("action-items", ActionItemViewSet, basename="action-item")
+
+
+urlpatterns = [
+    path(
+        "services/<slug:slug>/maintenance/", MaintenanceView.as_view(), name="service-maintenance"
+    ),
+]

@@ -15,7 +15,7 @@ from datetime import time, timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -942,3 +942,26 @@ class TimeOffViewSet(ApiViewSet):
         row = get_object_or_404(TimeOff, pk=pk)
         swap_services.time_off_delete(time_off=row, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def register(router) -> None:
+    """This app's viewsets on the project's API router (``portal/api/urls.py``)."""
+    router.register("schedules", ScheduleViewSet, basename="schedule")
+    router.register(r"schedules/(?P<schedule_pk>\d+)/layers", LayerViewSet, basename="layer")
+    router.register(
+        r"schedules/(?P<schedule_pk>\d+)/overrides", OverrideViewSet, basename="override"
+    )
+    router.register("swap-requests", SwapRequestViewSet, basename="swap-request")
+    router.register("time-off", TimeOffViewSet, basename="time-off")
+
+
+urlpatterns = [
+    path("oncall/", OnCallView.as_view(), name="oncall"),
+    path("my-shifts/", MyShiftsView.as_view(), name="my-shifts"),
+    path("rota-preferences/", RotaPreferencesView.as_view(), name="rota-preferences"),
+    path(
+        "rota-preferences/regenerate-feed-token/",
+        RotaFeedTokenView.as_view(),
+        name="rota-feed-token",
+    ),
+]

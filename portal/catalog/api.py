@@ -216,3 +216,11 @@ class ServiceViewSet(ApiViewSet):
     def unarchive(self, request, slug=None):
         services.service_unarchive(service=self._managed(slug))
         return Response(_detail(request, slug))
+
+
+def register(router) -> None:
+    """This app's viewsets on the project's API router (``portal/api/urls.py``)."""
+    router.register("services", ServiceViewSet, basename="service")
+
+
+urlpatterns = []

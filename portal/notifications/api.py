@@ -8,6 +8,7 @@ or messages can be read or changed (another person's id answers 404). Writes go 
 
 from django.db.models import Prefetch
 from django.http import Http404
+from django.urls import path
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
@@ -345,3 +346,18 @@ class InboxViewSet(ApiViewSet):
         """The number on the inbox badge."""
         count = selectors.unread_count(user=request.user)
         return Response(UnreadCountSerializer({"unread": count}).data)
+
+
+def register(router) -> None:
+    """This app's viewsets on the project's API router (``portal/api/urls.py``)."""
+    router.register("contact-methods", ContactMethodViewSet, basename="contact-method")
+    router.register("inbox", InboxViewSet, basename="inbox")
+
+
+urlpatterns = [
+    path(
+        "notification-preferences/",
+        PreferencesView.as_view(),
+        name="notification-preferences",
+    ),
+]

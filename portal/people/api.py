@@ -6,6 +6,7 @@ through :mod:`portal.people.services`, access checks through :mod:`portal.people
 """
 
 from django.http import Http404
+from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
@@ -238,3 +239,12 @@ class ProfileView(ApiView):
             fields["work_days"] = sorted(set(fields["work_days"]))
         profile = services.profile_update(profile=profile, **fields)
         return Response(ProfileSerializer(profile).data)
+
+
+def register(router) -> None:
+    """This app's viewsets on the project's API router (``portal/api/urls.py``)."""
+    router.register("teams", TeamViewSet, basename="team")
+    router.register(r"teams/(?P<team_slug>[-\w]+)/members", MemberViewSet, basename="member")
+
+
+urlpatterns = [path("profile/", ProfileView.as_view(), name="profile")]

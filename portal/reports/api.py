@@ -68,3 +68,11 @@ class HolidayViewSet(ApiViewSet):
         holiday = selectors.holiday_for_manager_or_404(team=team, pk=pk)
         services.holiday_delete(holiday=holiday)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def register(router) -> None:
+    """This app's viewsets on the project's API router (``portal/api/urls.py``)."""
+    router.register(r"teams/(?P<team_slug>[-\w]+)/holidays", HolidayViewSet, basename="holiday")
+
+
+urlpatterns = []

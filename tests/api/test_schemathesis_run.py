@@ -55,7 +55,7 @@ UNSTATABLE_RULES = {
     "relative to now": r"in the (past|future)",
     "the object's state": (
         r"already resolved|cannot be escalated|^Only a request|was reverted|take it out of|"
-        r"^This request|is archived|no longer|^You cannot|^Nobody"
+        r"^This request|is archived|no longer|^You cannot|^Nobody|so it cannot be deleted"
     ),
     "the address must suit the contact method's channel": (
         r"^Enter a valid (email address|URL)|^Enter an http\(s\):// webhook URL"
