@@ -38,6 +38,11 @@ def team_detail(*, slug: str) -> Team:
         raise Http404("No such team.") from exc
 
 
+def team_members(*, team: Team) -> QuerySet:
+    """The team's active people, any role: whom a rota, a page or a form may name."""
+    return User.objects.filter(memberships__team=team, is_active=True)
+
+
 def team_managers(*, team: Team) -> QuerySet:
     return User.objects.filter(
         memberships__team=team, memberships__role=Membership.Role.MANAGER, is_active=True

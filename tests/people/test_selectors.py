@@ -90,3 +90,10 @@ def test_team_managers_and_managers_of(team, manager, member):
     assert list(selectors.team_managers(team=team)) == [manager]
     assert list(selectors.managers_of(user=member)) == [manager]
     assert list(selectors.managers_of(user=manager)) == []
+
+
+def test_team_members_are_the_active_people_of_any_role(team, manager, member):
+    gone = factories.UserFactory(is_active=False)
+    factories.MembershipFactory(team=team, user=gone)
+    factories.MembershipFactory(team=factories.TeamFactory())  # someone else's team
+    assert set(selectors.team_members(team=team)) == {manager, member}
