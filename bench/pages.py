@@ -60,7 +60,7 @@ def _targets() -> list[tuple[str, Callable[[], str]]]:
     def weekly_review() -> str:
         from django.utils import timezone
 
-        from portal.reports.selectors import previous_week
+        from portal.reports.weekly import previous_week
 
         year, week = previous_week(timezone.now(), timezone.get_current_timezone())
         return reverse("reports:weekly_review", args=["payments", year, week])

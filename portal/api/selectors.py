@@ -1,7 +1,6 @@
 """Reads for personal API tokens."""
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 
 from portal.api.models import ApiToken
 from portal.api.services import TOKEN_PREFIX, hash_token
@@ -9,11 +8,6 @@ from portal.api.services import TOKEN_PREFIX, hash_token
 
 def api_tokens_of(*, user) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
-
-
-def api_token_for_owner_or_404(*, user, pk: int) -> ApiToken:
-    """The user's own token; someone else's token is as unknown as a missing one (404)."""
-    return get_object_or_404(ApiToken, pk=pk, user=user)
 
 
 def api_token_lookup(*, raw: str) -> ApiToken | None:

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from portal.api import selectors, services
+from portal.api import access, selectors, services
 from portal.api.base import ApiViewSet
 from portal.api.forms import ApiTokenForm
 from portal.api.models import ApiToken
@@ -52,7 +52,7 @@ def token_create(request):
 @login_required
 @require_POST
 def token_revoke(request, pk):
-    token = selectors.api_token_for_owner_or_404(user=request.user, pk=pk)
+    token = access.api_token_for_owner_or_404(user=request.user, pk=pk)
     services.api_token_revoke(token=token)
     if request.htmx:
         return _section(request)
@@ -85,6 +85,6 @@ class ApiTokenViewSet(ApiViewSet):
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
-        token = selectors.api_token_for_owner_or_404(user=request.user, pk=pk)
+        token = access.api_token_for_owner_or_404(user=request.user, pk=pk)
         services.api_token_revoke(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

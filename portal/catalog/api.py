@@ -5,14 +5,13 @@ services to it; the owning team's managers (and staff) edit, transfer and archiv
 through :mod:`portal.catalog.services`, reads through :mod:`portal.catalog.selectors`.
 """
 
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.api.base import ApiViewSet, RefField, TeamRefSerializer
-from portal.catalog import selectors, services
+from portal.catalog import access, selectors, services
 from portal.catalog.models import Service, ServiceTransfer
 from portal.people.access import can_manage_team, managed_teams
 from portal.people.models import Team
@@ -153,12 +152,6 @@ class ServiceViewSet(ApiViewSet):
     def get_queryset(self):  # for the schema; the actions load through the selectors
         return Service.objects.none()
 
-    def _managed(self, slug: str) -> Service:
-        service = selectors.service_detail(slug=slug)
-        if not can_manage_team(user=self.request.user, team=service.team):
-            raise PermissionDenied("Only the owning team's managers can change this service.")
-        return service
-
     @extend_schema(parameters=[ServiceFilterSerializer])
     def list(self, request):
         filters = self.query(ServiceFilterSerializer)
@@ -177,15 +170,14 @@ class ServiceViewSet(ApiViewSet):
 
     @extend_schema(request=ServiceCreateSerializer, responses={201: ServiceDetailSerializer})
     def create(self, request):
-        if not managed_teams(user=request.user).exists():
-            raise PermissionDenied("Only managers of a team can add services to the catalog.")
+        access.adding_service_or_403(user=request.user)
         data = self.body(ServiceCreateSerializer)
         service = services.service_create(**data)
         return Response(_detail(request, service.slug), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ServiceUpdateSerializer, responses=ServiceDetailSerializer)
     def update(self, request, slug=None, partial=False):
-        service = self._managed(slug)
+        service = access.service_for_manager_or_404(user=request.user, slug=slug)
         data = self.body(ServiceUpdateSerializer, partial=partial)
         if data:
             service = services.service_update(service=service, **data)
@@ -198,7 +190,7 @@ class ServiceViewSet(ApiViewSet):
     @extend_schema(request=ServiceTransferSerializer, responses=ServiceDetailSerializer)
     @action(detail=True, methods=["post"])
     def transfer(self, request, slug=None):
-        service = self._managed(slug)
+        service = access.service_for_manager_or_404(user=request.user, slug=slug)
         data = self.body(ServiceTransferSerializer)
         services.service_transfer(
             service=service, to_team=data["to_team"], by=request.user, note=data["note"]
@@ -208,13 +200,15 @@ class ServiceViewSet(ApiViewSet):
     @extend_schema(request=None, responses=ServiceDetailSerializer)
     @action(detail=True, methods=["post"])
     def archive(self, request, slug=None):
-        services.service_archive(service=self._managed(slug))
+        service = access.service_for_manager_or_404(user=request.user, slug=slug)
+        services.service_archive(service=service)
         return Response(_detail(request, slug))
 
     @extend_schema(request=None, responses=ServiceDetailSerializer)
     @action(detail=True, methods=["post"])
     def unarchive(self, request, slug=None):
-        services.service_unarchive(service=self._managed(slug))
+        service = access.service_for_manager_or_404(user=request.user, slug=slug)
+        services.service_unarchive(service=service)
         return Response(_detail(request, slug))
 
 

@@ -62,5 +62,10 @@ def services_owned_by(*, user) -> QuerySet[Service]:
     )
 
 
+def team_services(*, team) -> QuerySet[Service]:
+    """The team's services in the catalog (not archived), by name."""
+    return Service.objects.filter(team=team, archived_at__isnull=True).order_by("name")
+
+
 def all_tags() -> QuerySet[Tag]:
     return Tag.objects.filter(services__archived_at__isnull=True).distinct().order_by("name")

@@ -1,26 +1,19 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from portal.catalog import selectors, services
+from portal.catalog import access, selectors, services
 from portal.catalog.forms import ServiceFilterForm, ServiceForm, ServiceTransferForm
 from portal.forms import apply_validation_error
 from portal.panels import service_panels
 from portal.people.access import can_manage_team, managed_teams
 
 PAGE_SIZE = 50
-
-
-def _service_for_manager(request, slug):
-    service = selectors.service_detail(slug=slug)
-    if not can_manage_team(user=request.user, team=service.team):
-        raise PermissionDenied("Only the owning team's managers can change this service.")
-    return service
 
 
 @login_required
@@ -40,7 +33,7 @@ def service_list(request):
         "page": page,
         "services": page.object_list,
         "tags": selectors.all_tags(),
-        "can_create": managed_teams(user=request.user).exists(),
+        "can_create": access.can_add_service(user=request.user),
     }
     template = "catalog/service_list.html"
     if request.htmx and request.htmx.target == "service-results":
@@ -71,9 +64,8 @@ def _save_form(form: ServiceForm, *, service=None):
 @login_required
 @require_http_methods(["GET", "POST"])
 def service_create(request):
+    access.adding_service_or_403(user=request.user)
     teams = managed_teams(user=request.user).order_by("name")
-    if not teams.exists():
-        raise PermissionDenied("Only managers of a team can add services to the catalog.")
     form = ServiceForm(request.POST or None, teams=teams, initial={"team": request.GET.get("team")})
     if request.method == "POST" and form.is_valid():
         try:
@@ -90,7 +82,7 @@ def service_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def service_edit(request, slug):
-    service = _service_for_manager(request, slug)
+    service = access.service_for_manager_or_404(user=request.user, slug=slug)
     form = ServiceForm(request.POST or None, instance=service)
     if request.method == "POST" and form.is_valid():
         try:
@@ -112,7 +104,7 @@ def service_edit(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def service_transfer(request, slug):
-    service = _service_for_manager(request, slug)
+    service = access.service_for_manager_or_404(user=request.user, slug=slug)
     form = ServiceTransferForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -138,7 +130,7 @@ def service_transfer(request, slug):
 @login_required
 @require_POST
 def service_archive(request, slug):
-    service = _service_for_manager(request, slug)
+    service = access.service_for_manager_or_404(user=request.user, slug=slug)
     if request.POST.get("action") == "unarchive":
         services.service_unarchive(service=service)
         messages.success(request, f"{service.name} is back in the catalog.")

@@ -87,13 +87,23 @@ def inbox(*, user, unread_only: bool = False) -> QuerySet[Message]:
     return qs
 
 
-def page_notifications(*, user_ids, start, end) -> QuerySet[Notification]:
-    """Pages delivered to these people in [start, end): the raw material of interruption
-    counts (pages within 60 s of each other count once; bundled rows share a send)."""
-    return Notification.objects.filter(
-        user_id__in=list(user_ids),
+def page_notifications(*, start, end, user_ids=None, incident_ids=None) -> QuerySet[Notification]:
+    """Pages delivered in [start, end) to these people and about these incidents (ids or a
+    subquery; None: anyone, any incident): the raw material of interruption counts (pages
+    within 60 s of each other count once; bundled rows share a send)."""
+    qs = Notification.objects.filter(
         kind=Kind.PAGE,
         status=Notification.Status.SENT,
         sent_at__gte=start,
         sent_at__lt=end,
-    ).order_by("user_id", "sent_at")
+    )
+    if user_ids is not None:
+        qs = qs.filter(user_id__in=list(user_ids))
+    if incident_ids is not None:
+        qs = qs.filter(message__incident_id__in=incident_ids)
+    return qs.order_by("user_id", "sent_at")
+
+
+def sent_dedup_keys(*, keys) -> set[str]:
+    """Which of these message dedup keys were already sent: one query."""
+    return set(Message.objects.filter(dedup_key__in=list(keys)).values_list("dedup_key", flat=True))

@@ -55,6 +55,11 @@ def can_manage_team(*, user, team: Team) -> bool:
     return is_staff(user) or is_manager(user=user, team=team)
 
 
+def can_create_team(*, user) -> bool:
+    """Only staff create teams."""
+    return is_staff(user)
+
+
 def managed_teams(*, user) -> QuerySet[Team]:
     """The teams the user may manage: every team for staff."""
     if is_staff(user):

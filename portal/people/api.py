@@ -145,9 +145,6 @@ class MemberViewSet(ApiViewSet):
     def _team(self) -> Team:
         return selectors.team_detail(slug=self.kwargs["team_slug"])
 
-    def _managed_team(self) -> Team:
-        return access.team_for_manager_or_404(user=self.request.user, slug=self.kwargs["team_slug"])
-
     def _membership(self, team: Team, username: str) -> Membership:
         for membership in team.memberships.all():
             if membership.user.get_username() == username:
@@ -167,7 +164,7 @@ class MemberViewSet(ApiViewSet):
 
     @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer})
     def create(self, request, team_slug=None):
-        team = self._managed_team()
+        team = access.team_for_manager_or_404(user=request.user, slug=team_slug)
         data = self.body(MemberAddSerializer)
         services.membership_add(team=team, user=data["username"], role=data["role"])
         membership = self._membership(self._team(), data["username"].get_username())
@@ -175,7 +172,7 @@ class MemberViewSet(ApiViewSet):
 
     @extend_schema(request=MemberRoleSerializer, responses=MemberSerializer)
     def partial_update(self, request, team_slug=None, username=None):
-        self._managed_team()
+        access.team_for_manager_or_404(user=request.user, slug=team_slug)
         membership = self._membership(self._team(), username)
         data = self.body(MemberRoleSerializer)
         services.membership_set_role(membership=membership, role=data["role"])
@@ -183,7 +180,7 @@ class MemberViewSet(ApiViewSet):
 
     @extend_schema(responses={204: None})
     def destroy(self, request, team_slug=None, username=None):
-        self._managed_team()
+        access.team_for_manager_or_404(user=request.user, slug=team_slug)
         membership = self._membership(self._team(), username)
         services.membership_remove(membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)

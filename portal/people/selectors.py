@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from portal.people.models import Membership, Team
+from portal.people.models import Membership, Profile, Team
 
 User = get_user_model()
 
@@ -60,4 +60,29 @@ def managers_of(*, user) -> QuerySet:
         )
         .exclude(pk=user.pk)
         .distinct()
+    )
+
+
+def team_memberships(*, team: Team) -> list[Membership]:
+    """The team's memberships, oldest first, with their users and profiles: one query."""
+    return list(Membership.objects.filter(team=team).select_related("user__profile").order_by("pk"))
+
+
+def users_with_profiles(*, user_ids) -> QuerySet:
+    """These people with their profiles (one query when evaluated)."""
+    return User.objects.filter(pk__in=user_ids).select_related("profile")
+
+
+def profiles_by_user(*, user_ids) -> dict[int, Profile]:
+    """``{user id: profile}`` for those of ``user_ids`` who have one: one query."""
+    return {p.user_id: p for p in Profile.objects.filter(user_id__in=user_ids)}
+
+
+def manager_memberships() -> QuerySet[Membership]:
+    """Every manager membership of an active person, with team, user and profile, by team and
+    user (one query when evaluated)."""
+    return (
+        Membership.objects.filter(role=Membership.Role.MANAGER, user__is_active=True)
+        .select_related("user__profile", "team")
+        .order_by("team_id", "user_id")
     )

@@ -34,7 +34,11 @@ def team_list(request):
     return render(
         request,
         "people/team_list.html",
-        {"teams": selectors.team_list(), "my_team_ids": my_team_ids},
+        {
+            "teams": selectors.team_list(),
+            "my_team_ids": my_team_ids,
+            "can_create_team": access.can_create_team(user=request.user),
+        },
     )
 
 

@@ -3,8 +3,8 @@ review and the on-call hours export).
 
 Permissions are the holiday page's: the team's members (and staff) read the list; its
 managers (and staff) add and remove holidays. Writes go through
-:mod:`portal.reports.services`, reads and access checks through :mod:`portal.reports.selectors`
-and :mod:`portal.people.selectors`.
+:mod:`portal.reports.services`, reads through :mod:`portal.reports.selectors`, access checks
+through :mod:`portal.people.access` and :mod:`portal.reports.access`.
 """
 
 from drf_spectacular.utils import extend_schema
@@ -12,9 +12,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from portal.api.base import ApiViewSet, BoundedDateField
-from portal.people.access import team_for_manager_or_404
-from portal.people.models import Team
-from portal.reports import selectors, services
+from portal.people.access import team_for_manager_or_404, team_for_member_or_403
+from portal.reports import access, selectors, services
 from portal.reports.models import Holiday
 
 
@@ -40,32 +39,26 @@ class HolidayViewSet(ApiViewSet):
     def get_queryset(self):  # for the schema; the actions load through the selectors
         return Holiday.objects.none()
 
-    def _team(self) -> Team:
-        return selectors.team_for_member_or_403(
-            user=self.request.user, slug=self.kwargs["team_slug"]
-        )
-
-    def _managed_team(self) -> Team:
-        return team_for_manager_or_404(user=self.request.user, slug=self.kwargs["team_slug"])
-
     def list(self, request, team_slug=None):
-        return self.page_or_list(selectors.team_holidays(team=self._team()), HolidaySerializer)
+        team = team_for_member_or_403(user=request.user, slug=team_slug)
+        return self.page_or_list(selectors.team_holidays(team=team), HolidaySerializer)
 
     def retrieve(self, request, team_slug=None, pk=None):
-        holiday = selectors.holiday_for_manager_or_404(team=self._team(), pk=pk)
+        team = team_for_member_or_403(user=request.user, slug=team_slug)
+        holiday = access.holiday_of_team_or_404(team=team, pk=pk)
         return Response(HolidaySerializer(holiday).data)
 
     @extend_schema(request=HolidayCreateSerializer, responses={201: HolidaySerializer})
     def create(self, request, team_slug=None):
-        team = self._managed_team()
+        team = team_for_manager_or_404(user=request.user, slug=team_slug)
         data = self.body(HolidayCreateSerializer)
         holiday = services.holiday_create(team=team, day=data["date"], name=data["name"])
         return Response(HolidaySerializer(holiday).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, team_slug=None, pk=None):
-        team = self._managed_team()
-        holiday = selectors.holiday_for_manager_or_404(team=team, pk=pk)
+        team = team_for_manager_or_404(user=request.user, slug=team_slug)
+        holiday = access.holiday_of_team_or_404(team=team, pk=pk)
         services.holiday_delete(holiday=holiday)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.utils.text import slugify
 
 from portal import csvwriter
-from portal.reports.selectors import PersonLoad
+from portal.reports.load import PersonLoad
 
 TABLE_HEADER = [
     "person",

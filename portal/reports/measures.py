@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import combinations
+from zoneinfo import ZoneInfo
 
 Span = tuple[datetime, datetime]
 
@@ -109,6 +111,22 @@ class WorkPattern:
         )
 
 
+def work_pattern(profile, holidays: Iterable[date] = frozenset()) -> WorkPattern:
+    """A person's :class:`WorkPattern` from their profile (its zone and working and sleep
+    hours); the defaults, in UTC, for ``None`` (no profile)."""
+    if profile is None:
+        return WorkPattern(zone=ZoneInfo("UTC"), holidays=holidays)
+    return WorkPattern(
+        zone=profile.zone,
+        work_start=profile.work_start,
+        work_end=profile.work_end,
+        work_days=frozenset(profile.work_days or []),
+        sleep_start=profile.sleep_start,
+        sleep_end=profile.sleep_end,
+        holidays=holidays,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Spans
 # --------------------------------------------------------------------------------------------
@@ -139,6 +157,15 @@ def clip(spans: Iterable[Span], start: datetime, end: datetime) -> list[Span]:
 
 def total(spans: Iterable[Span]) -> timedelta:
     return sum((e - s for s, e in spans), ZERO)
+
+
+def total_within(spans: Iterable[Span], start: datetime, end: datetime) -> timedelta:
+    """The time ``spans`` cover inside ``[start, end)``, overlaps counted once."""
+    return total(clip(merge(spans), start, end))
+
+
+def seconds(delta: timedelta) -> float:
+    return delta.total_seconds()
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,6 +327,32 @@ def classify_interruptions(times: Sequence[datetime], pattern: WorkPattern) -> I
     return counts
 
 
+def per_day(
+    moments: Iterable[datetime], zone: tzinfo, start: datetime, end: datetime
+) -> list[tuple[date, int]]:
+    """``(day, how many moments fall on it)`` for every day of ``[start, end)`` in ``zone``,
+    days without any included."""
+    counts = Counter(moment.astimezone(zone).date() for moment in moments)
+    days = []
+    day = start.astimezone(zone).date()
+    last = (end - _TICK).astimezone(zone).date()
+    while day <= last:
+        days.append((day, counts.get(day, 0)))
+        day += ONE_DAY
+    return days
+
+
+def week_heatmap(pages: Iterable[tuple[Iterable[datetime], WorkPattern]]) -> list[list[int]]:
+    """``[weekday][hour]`` counts of moments, each group of moments in its person's own time
+    (their :class:`WorkPattern`'s zone)."""
+    heatmap = [[0] * 24 for _ in range(7)]
+    for moments, pattern in pages:
+        for moment in moments:
+            local = pattern.local(moment)
+            heatmap[local.weekday()][local.hour] += 1
+    return heatmap
+
+
 def nights_within(nights: Sequence[date], count: int = 2, days: int = 7) -> list[date] | None:
     """The first ``count`` nights (sorted input) that fall within ``days`` consecutive days
     (Mon and next Sun are within 7 days; Mon and next Mon are not), or None."""
@@ -363,3 +416,7 @@ def percentile(values: Iterable[float], q: float) -> float | None:
 
 def median(values: Iterable[float]) -> float | None:
     return percentile(values, 0.5)
+
+
+def median_and_p90(values: Sequence[float]) -> tuple[float | None, float | None]:
+    return median(values), percentile(values, 0.9)

@@ -3,18 +3,14 @@
 from django.utils import timezone
 
 from portal.panels import Panel
-from portal.people.access import can_manage_team, is_member
-from portal.reports import selectors
+from portal.people.access import can_manage_team, can_see_team
 from portal.reports.forms import ServicePeriodForm
-
-
-def _may_see(user, team) -> bool:
-    return user.is_authenticated and (user.is_staff or is_member(user=user, team=team))
+from portal.reports.noise import service_feedback
 
 
 def team_panel(request, team) -> Panel | None:
     """Links to the team's reports, for its members and staff."""
-    if not _may_see(request.user, team):
+    if not can_see_team(user=request.user, team=team):
         return None
     return Panel(
         title="Load and feedback",
@@ -36,7 +32,7 @@ def service_feedback_context(*, service, params) -> dict:
             label=label,
             start=start,
             end=end,
-            noise=selectors.service_feedback(service=service, start=start, end=end),
+            noise=service_feedback(service=service, start=start, end=end),
         )
     return context
 
@@ -45,7 +41,7 @@ def service_panel(request, service) -> Panel | None:
     """Operational feedback for the developers who own the service: what it caused over the
     last 7, 30 or 90 days (``?feedback_period=``). Visible to the owning team's members and
     staff."""
-    if not _may_see(request.user, service.team):
+    if not can_see_team(user=request.user, team=service.team):
         return None
     return Panel(
         title="Operational feedback",

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.notifications.models import Kind
+from portal.notifications.selectors import sent_dedup_keys
 from portal.notifications.services import notify
 from portal.people.models import Team
-from portal.reports import selectors
+from portal.reports import weekly
 from portal.reports.models import Holiday
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def weekly_key(*, team: Team, year: int, week: int, user) -> str:
     return f"weekly:{team.slug}:{year}-W{week:02d}:{user.pk}"
 
 
-def _summary(review: selectors.WeeklyReview) -> str:
+def _summary(review: weekly.WeeklyReview) -> str:
     load = review.load
     lines = [
         f"{len(review.incidents)} incident(s), {load.interruptions} interruption(s): "
@@ -65,19 +66,19 @@ def weekly_reviews_send(*, now: datetime | None = None) -> int:
     this call sent."""
     now = now or timezone.now()
     due = []
-    for membership, zone in selectors.managers_to_brief(now=now):
-        year, week = selectors.previous_week(now, zone)
+    for membership, zone in weekly.managers_to_brief(now=now):
+        year, week = weekly.previous_week(now, zone)
         key = weekly_key(team=membership.team, year=year, week=week, user=membership.user)
         due.append((membership, zone, year, week, key))
-    sent = selectors.sent_dedup_keys(keys=[key for *_rest, key in due])
+    sent = sent_dedup_keys(keys=[key for *_rest, key in due])
     due = [row for row in due if row[-1] not in sent]
-    reviews: dict[tuple, selectors.WeeklyReview] = {}
+    reviews: dict[tuple, weekly.WeeklyReview] = {}
     for membership, zone, year, week, key in due:
         team, user = membership.team, membership.user
         cache_key = (team.pk, year, week, str(zone))
         if cache_key not in reviews:
             with timezone.override(zone):
-                reviews[cache_key] = selectors.weekly_review(
+                reviews[cache_key] = weekly.weekly_review(
                     team=team, year=year, week=week, zone=zone
                 )
         notify(

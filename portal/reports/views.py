@@ -17,10 +17,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import bounds
+from portal.catalog.access import service_for_member_or_403
 from portal.forms import apply_validation_error
-from portal.people.access import can_manage_team, team_for_manager_or_404
-from portal.reports import exports, panels, selectors, services, svg
+from portal.people.access import can_manage_team, team_for_manager_or_404, team_for_member_or_403
+from portal.reports import access, exports, panels, selectors, services, svg, weekly
 from portal.reports.forms import HolidayForm, period_form
+from portal.reports.load import team_load
+from portal.reports.noise import team_service_ranking
 
 
 def _period(request):
@@ -50,15 +53,15 @@ def _hours_rows(load, people, can_manage):
 @login_required
 @require_GET
 def load_review(request, slug):
-    team = selectors.team_for_member_or_403(user=request.user, slug=slug)
+    team = team_for_member_or_403(user=request.user, slug=slug)
     can_manage = can_manage_team(user=request.user, team=team)
     form, start, end, label = _period(request)
     context = {"team": team, "form": form, "can_manage": can_manage, "label": label}
     template = "reports/load_review.html#report" if request.htmx else "reports/load_review.html"
     if start is None:
         return render(request, template, context, status=400)
-    load = selectors.team_load(team=team, start=start, end=end)
-    people = selectors.visible_people(load=load, user=request.user, can_manage=can_manage)
+    load = team_load(team=team, start=start, end=end)
+    people = access.visible_people(load=load, user=request.user, can_manage=can_manage)
     context.update(
         {
             "load": load,
@@ -78,12 +81,12 @@ def load_review(request, slug):
 @login_required
 @require_GET
 def load_csv(request, slug):
-    team = selectors.team_for_member_or_403(user=request.user, slug=slug)
+    team = team_for_member_or_403(user=request.user, slug=slug)
     form, start, end, _label = _period(request)
     if start is None:
         return render(request, "reports/load_review.html", {"team": team, "form": form}, status=400)
-    load = selectors.team_load(team=team, start=start, end=end)
-    people = selectors.visible_people(
+    load = team_load(team=team, start=start, end=end)
+    people = access.visible_people(
         load=load, user=request.user, can_manage=can_manage_team(user=request.user, team=team)
     )
     return exports.csv_response(
@@ -103,7 +106,7 @@ def compensation_csv(request, slug):
     form, start, end, _label = _period(request)
     if start is None:
         return render(request, "reports/load_review.html", {"team": team, "form": form}, status=400)
-    load = selectors.team_load(team=team, start=start, end=end)
+    load = team_load(team=team, start=start, end=end)
     return exports.csv_response(
         name="oncall-hours",
         team_slug=team.slug,
@@ -117,15 +120,15 @@ def compensation_csv(request, slug):
 @login_required
 @require_GET
 def weekly_latest(request, slug):
-    team = selectors.team_for_member_or_403(user=request.user, slug=slug)
-    year, week = selectors.previous_week(timezone.now(), timezone.get_current_timezone())
+    team = team_for_member_or_403(user=request.user, slug=slug)
+    year, week = weekly.previous_week(timezone.now(), timezone.get_current_timezone())
     return redirect("reports:weekly_review", team.slug, year, week)
 
 
 @login_required
 @require_GET
 def weekly_review(request, slug, year, week):
-    team = selectors.team_for_member_or_403(user=request.user, slug=slug)
+    team = team_for_member_or_403(user=request.user, slug=slug)
     if not bounds.FIRST_YEAR <= year <= bounds.LAST_YEAR:
         context = {"team": team, "error": "Give a week between 1970 and 2200."}
         return render(request, "reports/weekly_out_of_range.html", context, status=400)
@@ -134,10 +137,10 @@ def weekly_review(request, slug, year, week):
     except ValueError as exc:
         raise Http404("No such week.") from exc
     can_manage = can_manage_team(user=request.user, team=team)
-    review = selectors.weekly_review(
+    review = weekly.weekly_review(
         team=team, year=year, week=week, zone=timezone.get_current_timezone()
     )
-    people = selectors.visible_people(load=review.load, user=request.user, can_manage=can_manage)
+    people = access.visible_people(load=review.load, user=request.user, can_manage=can_manage)
     prev_iso = date.fromordinal(monday.toordinal() - 7).isocalendar()
     next_iso = date.fromordinal(monday.toordinal() + 7).isocalendar()
     return render(
@@ -159,12 +162,12 @@ def weekly_review(request, slug, year, week):
 @login_required
 @require_GET
 def service_ranking(request, slug):
-    team = selectors.team_for_member_or_403(user=request.user, slug=slug)
+    team = team_for_member_or_403(user=request.user, slug=slug)
     form, start, end, label = _period(request)
     context = {"team": team, "form": form, "label": label}
     if start is None:
         return render(request, "reports/service_ranking.html", context, status=400)
-    context["ranking"] = selectors.team_service_ranking(team=team, start=start, end=end)
+    context["ranking"] = team_service_ranking(team=team, start=start, end=end)
     return render(request, "reports/service_ranking.html", context)
 
 
@@ -174,7 +177,7 @@ def service_feedback(request, slug):
     """The service page's feedback panel alone, for another period (``?feedback_period=7``):
     what its period links swap in with htmx. Without JavaScript the same links reload the
     service page. An invalid period answers 400 with the message, as the ranking page does."""
-    service = selectors.service_for_member_or_403(user=request.user, slug=slug)
+    service = service_for_member_or_403(user=request.user, slug=slug)
     context = panels.service_feedback_context(service=service, params=request.GET)
     return render(
         request,
@@ -187,7 +190,7 @@ def service_feedback(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def holidays(request, slug):
-    team = selectors.team_for_member_or_403(user=request.user, slug=slug)
+    team = team_for_member_or_403(user=request.user, slug=slug)
     can_manage = can_manage_team(user=request.user, team=team)
     form = HolidayForm(request.POST or None)
     status = 200
@@ -222,7 +225,7 @@ def holidays(request, slug):
 @require_POST
 def holiday_delete(request, slug, pk):
     team = team_for_manager_or_404(user=request.user, slug=slug)
-    holiday = selectors.holiday_for_manager_or_404(team=team, pk=pk)
+    holiday = access.holiday_of_team_or_404(team=team, pk=pk)
     services.holiday_delete(holiday=holiday)
     messages.success(request, f"{holiday.name} removed.")
     return redirect("reports:holidays", team.slug)

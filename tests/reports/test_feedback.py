@@ -6,13 +6,13 @@ from datetime import UTC
 import pytest
 
 from portal.notifications.models import Kind, Message, Notification
-from portal.reports import selectors, services
+from portal.reports import noise, services, weekly
 from tests import factories
 from tests.reports.conftest import END, START, utc
 
 
 def test_service_feedback(story):
-    api = selectors.service_feedback(service=story.api, start=START, end=END)
+    api = noise.service_feedback(service=story.api, start=START, end=END)
     assert (api.alerts, api.incidents) == (6, 3)
     # ann: Sat 23:00 (three pages in 59 s), Sun 02:30, Mon 12:00; raj: three on Tue.
     assert (api.pages, api.off_hours_pages, api.sleep_pages) == (6, 3, 2)
@@ -23,7 +23,7 @@ def test_service_feedback(story):
     assert [i.title for i in api.open_items] == ["Tune HighLatency"]
     assert api.open_items_count == 1
 
-    db = selectors.service_feedback(service=story.db, start=START, end=END)
+    db = noise.service_feedback(service=story.db, start=START, end=END)
     assert (db.alerts, db.incidents, db.pages, db.off_hours_pages, db.sleep_pages) == (
         4,
         2,
@@ -33,7 +33,7 @@ def test_service_feedback(story):
     )
     assert (db.tta_median, db.ttr_median, db.not_actionable_share) == (600, 2100, 0.5)
 
-    quiet = selectors.service_feedback(service=story.quiet, start=START, end=END)
+    quiet = noise.service_feedback(service=story.quiet, start=START, end=END)
     assert (quiet.alerts, quiet.incidents, quiet.pages, quiet.not_actionable_share) == (
         0,
         0,
@@ -44,7 +44,7 @@ def test_service_feedback(story):
 
 def test_team_service_ranking(story, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
-        ranking = selectors.team_service_ranking(team=story.team, start=START, end=END)
+        ranking = noise.team_service_ranking(team=story.team, start=START, end=END)
     assert [(n.service.slug, n.pages, n.off_hours_pages, n.alerts) for n in ranking] == [
         ("api", 6, 3, 6),
         ("db", 2, 2, 4),
@@ -54,7 +54,7 @@ def test_team_service_ranking(story, django_assert_max_num_queries):
 
 
 def test_weekly_review(story):
-    review = selectors.weekly_review(team=story.team, year=2024, week=13, zone=UTC)
+    review = weekly.weekly_review(team=story.team, year=2024, week=13, zone=UTC)
     assert (review.start, review.end) == (utc(2024, 3, 25), utc(2024, 4, 1))
     assert [(h.at, h.to_user.username) for h in review.load.handovers] == [
         (utc(2024, 3, 30, 9), "ann"),
@@ -132,7 +132,7 @@ def test_a_later_tick_does_not_rebuild_a_review_already_sent(story, monkeypatch)
     def rebuild(**kwargs):
         raise AssertionError("the review was already sent")
 
-    monkeypatch.setattr(selectors, "weekly_review", rebuild)
+    monkeypatch.setattr(weekly, "weekly_review", rebuild)
     for later in (utc(2024, 4, 1, 7, 59), utc(2024, 4, 1, 12), utc(2024, 4, 1, 22)):
         assert services.weekly_reviews_send(now=later) == 0
 
@@ -188,7 +188,7 @@ def _postmortems_due(story):
 
 def test_weekly_review_lists_postmortems_due(story):
     due = _postmortems_due(story)
-    review = selectors.weekly_review(team=story.team, year=2024, week=13, zone=UTC)
+    review = weekly.weekly_review(team=story.team, year=2024, week=13, zone=UTC)
     assert [i.pk for i in review.postmortems_due] == [i.pk for i in due]
     # And the managers' message says so.
     assert services.weekly_reviews_send(now=utc(2024, 4, 1, 7, 30)) == 1

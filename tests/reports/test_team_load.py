@@ -4,7 +4,7 @@ from datetime import UTC, date, time, timedelta
 
 import pytest
 
-from portal.reports import selectors
+from portal.reports.load import team_load
 from tests.reports.conftest import END, START, utc
 
 H = timedelta(hours=1)
@@ -12,7 +12,7 @@ H = timedelta(hours=1)
 
 @pytest.fixture
 def load(story):
-    return selectors.team_load(team=story.team, start=START, end=END, zone=UTC)
+    return team_load(team=story.team, start=START, end=END, zone=UTC)
 
 
 def row(load, user):
@@ -135,7 +135,7 @@ def test_run_flag_when_on_call_longer_than_the_team_allows(story):
     factories.OverrideFactory(
         schedule=other, user=story.bea, start=utc(2024, 3, 31, 8), end=utc(2024, 4, 3, 8)
     )
-    load = selectors.team_load(team=story.team, start=START, end=END, zone=UTC)
+    load = team_load(team=story.team, start=START, end=END, zone=UTC)
     bea = row(load, story.bea)
     # Sat 18:00 → Tue 12:00 (the period's end), gaps under a day bridged: 2.75 days → 3.
     assert bea.longest_run_days == 3
@@ -147,14 +147,14 @@ def test_unreachable_person_with_no_methods_at_all(story):
     from tests import factories
 
     newbie = factories.MembershipFactory(team=story.team).user
-    load = selectors.team_load(team=story.team, start=START, end=END, zone=UTC)
+    load = team_load(team=story.team, start=START, end=END, zone=UTC)
     assert row(load, newbie).unreachable
     assert not row(load, story.ann).unreachable
 
 
 def test_another_teams_holidays_do_not_count(story):
     # Sat 30 Mar is a holiday of another team only: ann's Saturday stays a weekend.
-    load = selectors.team_load(team=story.team, start=START, end=utc(2024, 3, 31), zone=UTC)
+    load = team_load(team=story.team, start=START, end=utc(2024, 3, 31), zone=UTC)
     assert row(load, story.ann).hours.holiday == timedelta(0)
     assert row(load, story.ann).hours.weekend == 9 * H + 2 * H  # Sat 09–18 and 22–24 GMT
 
@@ -185,7 +185,7 @@ def test_the_rota_is_who_is_in_a_layer_version_in_force_in_the_period(story):
         handoff_time=time(9),
         participants=[waiting],
     )  # in force, but beaten by the higher layer everywhere: on the rota with no hours
-    load = selectors.team_load(team=story.team, start=START, end=END, zone=UTC)
+    load = team_load(team=story.team, start=START, end=END, zone=UTC)
     assert not row(load, gone).on_rota and not row(load, later).on_rota
     assert row(load, waiting).on_rota and row(load, waiting).hours.total == timedelta(0)
     assert load.rota_size == 4
