@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from portal import bounds
 from portal.api.strict import validated, validated_query
+from portal.people.names import person_name
 from portal.people.timezones import zone_names
 
 
@@ -62,8 +63,7 @@ class UserRefSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField())
     def get_name(self, user) -> str:
-        profile = getattr(user, "profile", None)
-        return profile.name if profile is not None else user.get_username()
+        return person_name(user)
 
 
 class TeamRefSerializer(serializers.Serializer):

@@ -19,12 +19,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.urls import Resolver404, resolve
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
+from portal import timefmt
 from portal.notifications.models import Message
 
-# The portal's way of writing a moment (as in the other templates' ``date:"D j M H:i"``).
-MOMENT_FORMAT = "D j M H:i"
 # What the message's own link is called when its body does not name it, by the page it leads to.
 LINK_LABELS = {
     "incidents:respond": "Acknowledge or resolve",
@@ -95,7 +94,7 @@ def _local_moment(match: re.Match) -> str:
     can hold (9999-12-31 23:59 UTC east of UTC), stays as written."""
     try:
         moment = datetime.strptime(f"{match[1]} {match[2]}", "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
-        return dateformat.format(timezone.localtime(moment), MOMENT_FORMAT)
+        return timefmt.on_page(moment, timezone.get_current_timezone())
     except (ValueError, OverflowError):
         return match[0]
 

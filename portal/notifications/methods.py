@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.notifications.forms import validate_address
+from portal.notifications.addresses import validate_address
 from portal.notifications.models import ContactMethod, Kind, Message
 from portal.notifications.services import message_send
 

@@ -68,6 +68,7 @@ from portal.notifications.models import (
     NotificationPreference,
 )
 from portal.notifications.selectors import methods_for
+from portal.people.names import person_name
 from portal.people.selectors import managers_of
 
 logger = logging.getLogger(__name__)
@@ -398,7 +399,7 @@ def _report_broken_method(*, method: ContactMethod) -> None:
     method failed permanently. Runs once per breakage (the transition to broken), so a report
     that fails in turn cannot loop."""
     person = method.user
-    name = person.profile.name if hasattr(person, "profile") else person.get_username()
+    name = person_name(person)
     what = method.get_channel_display().lower()
     stamp = int(method.broken_at.timestamp())
     message_send(
