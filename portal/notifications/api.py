@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from portal.api.base import ApiView, ApiViewSet
 from portal.api.strict import validated
-from portal.notifications import methods, selectors, services
+from portal.notifications import access, methods, selectors, services
 from portal.notifications.models import Channel, ContactMethod, Kind, Message, Notification
 
 
@@ -167,7 +167,7 @@ class ContactMethodViewSet(ApiViewSet):
         return Response(ContactMethodSerializer(method).data, status=code)
 
     def _mine(self, pk) -> ContactMethod:
-        return selectors.contact_method_for_owner(user=self.request.user, pk=pk)
+        return access.contact_method_for_owner_or_404(user=self.request.user, pk=pk)
 
     def list(self, request):
         methods = selectors.contact_methods(user=request.user)

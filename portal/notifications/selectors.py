@@ -73,13 +73,6 @@ def contact_methods(*, user) -> list[ContactMethod]:
     return methods
 
 
-def contact_method_for_owner(*, user, pk: int) -> ContactMethod:
-    """The user's own method or 404: nobody else's contact methods are reachable by id."""
-    from django.shortcuts import get_object_or_404
-
-    return get_object_or_404(ContactMethod, pk=pk, user=user)
-
-
 def inbox(*, user, unread_only: bool = False) -> QuerySet[Message]:
     qs = Message.objects.filter(user=user).order_by("-created_at", "-pk")
     if unread_only:

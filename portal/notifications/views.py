@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from portal.forms import apply_validation_error
-from portal.notifications import methods, selectors, services
+from portal.notifications import access, methods, selectors, services
 from portal.notifications.forms import ContactMethodEditForm, ContactMethodForm, PreferencesForm
 from portal.notifications.models import Message, Notification
 
@@ -144,7 +144,7 @@ def method_row(request, pk):
 @login_required
 @require_POST
 def method_edit(request, pk):
-    method = selectors.contact_method_for_owner(user=request.user, pk=pk)
+    method = access.contact_method_for_owner_or_404(user=request.user, pk=pk)
     form = ContactMethodEditForm(request.POST)
     if form.is_valid():
         try:
@@ -171,7 +171,7 @@ def method_edit(request, pk):
 @login_required
 @require_POST
 def method_delete(request, pk):
-    method = selectors.contact_method_for_owner(user=request.user, pk=pk)
+    method = access.contact_method_for_owner_or_404(user=request.user, pk=pk)
     methods.contact_method_delete(method=method)
     return _done(request, "Contact method removed.")
 
@@ -179,7 +179,7 @@ def method_delete(request, pk):
 @login_required
 @require_POST
 def method_test(request, pk):
-    method = selectors.contact_method_for_owner(user=request.user, pk=pk)
+    method = access.contact_method_for_owner_or_404(user=request.user, pk=pk)
     try:
         methods.contact_method_send_test(method=method)
     except methods.TestThrottled as exc:
