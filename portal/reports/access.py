@@ -4,6 +4,7 @@
 from django.shortcuts import get_object_or_404
 
 from portal.people.models import Team
+from portal.reports.load import PersonLoad, TeamLoad
 from portal.reports.models import Holiday
 
 
@@ -12,8 +13,8 @@ def holiday_of_team_or_404(*, team: Team, pk: int) -> Holiday:
     return get_object_or_404(Holiday, team=team, pk=pk)
 
 
-def visible_people(*, load, user, can_manage: bool) -> list:
-    """The rows of a :class:`~portal.reports.load.TeamLoad` the user may see: managers and
+def visible_people(*, load: TeamLoad, user, can_manage: bool) -> list[PersonLoad]:
+    """The rows of the load review the user may see: managers and
     staff see everybody's row; anyone else only their own."""
     if can_manage:
         return load.people

@@ -57,6 +57,8 @@ class WeeklyReview:
 
 
 def weekly_review(*, team: Team, year: int, week: int, zone: tzinfo) -> WeeklyReview:
+    """ISO week ``year``-W``week`` of the team, its days in ``zone``: a fixed number of
+    queries whatever the team's size or history."""
     start, end = week_bounds(year, week, zone)
     load = team_load(team=team, start=start, end=end, zone=zone)
     incidents = incident_history.team_incidents(team=team, start=start, end=end)
