@@ -92,6 +92,23 @@ def _is_test(node: ast.AST) -> bool:
     return isinstance(node, ast.FunctionDef) and node.name.startswith("test")
 
 
+def _parametrized(test: ast.FunctionDef) -> set[str]:
+    """Argument names a test's ``parametrize`` decorators fill (not fixtures)."""
+    names = set()
+    for decorator in test.decorator_list:
+        if isinstance(decorator, ast.Call) and _dotted(decorator.func).endswith("parametrize"):
+            first = decorator.args[0] if decorator.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                names |= {name.strip() for name in first.value.split(",")}
+            elif isinstance(first, ast.List | ast.Tuple):
+                names |= {e.value for e in first.elts if isinstance(e, ast.Constant)}
+    return names
+
+
+def _fixtures_asked_for(test: ast.FunctionDef) -> set[str]:
+    return {a.arg for a in test.args.args + test.args.kwonlyargs} - _parametrized(test)
+
+
 def browser_uses(tree: ast.AST) -> list[str]:
     """What in a module makes it a browser test, as ``line: what``."""
     found = []
@@ -102,7 +119,7 @@ def browser_uses(tree: ast.AST) -> list[str]:
                     found.append(f"{node.lineno}: imports {name}")
         elif isinstance(node, ast.Attribute) and _dotted(node).endswith("mark.browser"):
             found.append(f"{node.lineno}: marks tests browser")
-        elif _is_test(node) and "page" in {a.arg for a in node.args.args + node.args.kwonlyargs}:
+        elif _is_test(node) and "page" in _fixtures_asked_for(node):
             found.append(f"{node.lineno}: {node.name} asks for the page fixture")
     return sorted(found, key=lambda line: int(line.split(":")[0]))
 
@@ -154,6 +171,7 @@ def test_the_checks_see_what_they_look_for(tmp_path):
         "pytestmark = pytest.mark.browser\n"
         "def test_a(page, live_server):\n    pass\n"
         "def helper(page):\n    pass\n"
+        "@pytest.mark.parametrize('page', ['a', 'b'])\ndef test_b(client, page):\n    pass\n"
     )
     assert browser_uses(module) == [
         "2: imports playwright.sync_api",
