@@ -5,20 +5,11 @@ import socket
 from datetime import UTC, datetime
 
 import pytest
-from django.core.cache import cache
 
 from incidents import ingest
 from portal.celery import app as celery_app
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate-limit counters live in the cache; ids repeat between tests on SQLite."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def am_alert(
