@@ -8,6 +8,9 @@ Every scenario is marked ``postgres`` and ``redis`` (skipped without those serve
 under ``RUNWELL_REQUIRE_SERVICES=1``), has a hard time limit, ends every process it started,
 and prints one line: ``reliability <scenario>: sent=N stored=N paged=N duplicates=N lost=N``.
 The processes run ``tests.reliability.settings`` (production settings with a faster sweeper).
+
+The other process-level tests live here too: settings and the log format as a fresh Python
+process reads them (test_production_settings.py, test_log_format.py); they need no stack.
 """
 
 from __future__ import annotations
