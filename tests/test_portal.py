@@ -1,13 +1,10 @@
-"""Project-wide pieces: the health check, the dashboard, demo data and settings."""
+"""Project-wide pieces: the health check, the dashboard, error pages, demo data and sign-in
+(settings, read by fresh processes, are in tests/reliability/test_production_settings.py)."""
 
-import os
 import socket
-import subprocess
-import sys
 from io import StringIO
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connections
@@ -235,55 +232,7 @@ def test_seed_demo_large_sizes_progress_and_idempotence():
     assert not ServiceTransfer.objects.exists()
 
 
-# --- settings -------------------------------------------------------------------------------
-
-
-def _start_settings(**env):
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    base |= {"DJANGO_SETTINGS_MODULE": "portal.settings", "CELERY_BROKER_URL": "memory://"}
-    code = (
-        "import django; django.setup(); from django.conf import settings; "
-        "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)"
-    )
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=settings.BASE_DIR,
-        env=base | env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def _dotenv_sets_secret_key() -> bool:
-    path = settings.BASE_DIR / ".env"
-    return path.exists() and any(
-        line.strip().startswith("SECRET_KEY") for line in path.read_text().splitlines()
-    )
-
-
-@pytest.mark.parametrize("secret", [None, settings.INSECURE_SECRET_KEY], ids=["unset", "default"])
-def test_production_refuses_the_default_secret_key(secret):
-    if secret is None and _dotenv_sets_secret_key():
-        pytest.skip("the project's .env sets SECRET_KEY")
-    env = {"DEBUG": "false"} | ({"SECRET_KEY": secret} if secret else {})
-    result = _start_settings(**env)
-    assert result.returncode != 0
-    assert "django.core.exceptions.ImproperlyConfigured: SECRET_KEY must be set" in result.stderr
-
-
-def test_production_starts_with_a_real_secret_key():
-    result = _start_settings(
-        DEBUG="false", SECRET_KEY="a-long-random-production-value-1234567890-abcdefghijklmnop"
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "True", "True"]
-
-
-def test_development_starts_with_the_default_key():
-    result = _start_settings(DEBUG="true")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[0] == "True"
+# --- sign-in --------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db

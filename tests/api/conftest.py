@@ -1,18 +1,16 @@
-"""API test helpers: a client authenticated with a real personal token."""
+"""API test helpers: a client authenticated with a real personal token, a world with one of
+everything, and what both schema fuzzers (test_schemathesis.py, test_schemathesis_run.py)
+share: the WSGI application called in-process, no throttles, one savepoint per operation."""
+
+from collections.abc import Callable
 
 import pytest
-from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
 from rest_framework.test import APIClient
 
+from portal.wsgi import application
 from tests import factories
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate-limit counters live in the cache: each test starts with none."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -107,3 +105,37 @@ class World:
 @pytest.fixture
 def world(db):
     return World()
+
+
+@pytest.fixture
+def wsgi_app():
+    """The project's WSGI application, called in-process like Django's test client does: the
+    per-request connection clean-up is off, so requests share the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield application
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def unthrottled(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": None, "anon": None},
+    }
+
+
+def run_rolled_back(label: str, run: Callable[[], object], failures: list[str]) -> None:
+    """``run()`` inside a savepoint rolled back afterwards, so one operation's writes (a renamed
+    team, a removed member) cannot starve the next of real objects. A failure is added to
+    ``failures`` under ``label``, so a run reports every operation's failures."""
+    savepoint = transaction.savepoint()
+    try:
+        run()
+    except (Exception, BaseExceptionGroup) as exc:
+        failures.append(f"{label}:\n{exc}")
+    finally:
+        transaction.savepoint_rollback(savepoint)

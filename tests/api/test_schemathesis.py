@@ -9,16 +9,14 @@ so the successful paths are exercised too, not only 404s. Every response must:
 - not be a server error (5xx);
 - use a status code, content type and body the schema documents for that operation.
 
-Each operation runs inside a savepoint that is rolled back afterwards, so one operation's
-writes (a renamed team, a removed member) cannot starve the next of real objects.
+Each operation runs inside a savepoint that is rolled back afterwards (``run_rolled_back`` in
+conftest.py), so one operation's writes cannot starve the next of real objects.
 """
 
 from collections import Counter
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -31,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from portal.wsgi import application
 from tests import factories
+from tests.api.conftest import run_rolled_back
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.fuzz]
 
@@ -42,27 +41,6 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-
-
-@pytest.fixture
-def wsgi_app():
-    """The project's WSGI application, called in-process like Django's test client does: the
-    per-request connection clean-up is off, so requests share the test's transaction."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield application
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def unthrottled(settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": None, "anon": None},
-    }
 
 
 def _known_path_values(world, spare_token) -> dict[str, dict[str, str]]:
@@ -156,13 +134,7 @@ def _fuzz(schema, world, user, token) -> Counter:
         strategy = st.one_of(strategy, strategy.map(with_real_objects))
 
         run = _runner(strategy, operation.label, headers, seen)
-        savepoint = transaction.savepoint()
-        try:
-            run()
-        except (Exception, BaseExceptionGroup) as exc:  # report every operation's failures
-            failures.append(f"{operation.label}:\n{exc}")
-        finally:
-            transaction.savepoint_rollback(savepoint)
+        run_rolled_back(operation.label, run, failures)
     assert not failures, "\n\n".join(failures)
     return seen
 

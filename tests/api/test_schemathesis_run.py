@@ -10,8 +10,9 @@ Rules no OpenAPI schema can state (that a named object exists, that a name is un
 end comes after its start, that an incident is still open) are documented 400 answers of every
 operation; :data:`UNSTATABLE_RULES` lists them, and such a 400 is not a failure.
 
-Each operation runs in a savepoint rolled back afterwards, as in ``test_schemathesis.py``,
-so one operation's writes cannot starve the next; the stateful phase runs last.
+Each operation runs in a savepoint rolled back afterwards (``run_rolled_back`` in conftest.py,
+as in ``test_schemathesis.py``), so one operation's writes cannot starve the next; the
+stateful phase runs last.
 """
 
 import json
@@ -19,8 +20,6 @@ import re
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.config import SchemathesisConfig
@@ -29,8 +28,8 @@ from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.pytest._test_builder import build_operation_test
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from portal.wsgi import application
 from tests import factories
+from tests.api.conftest import run_rolled_back
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.fuzz, pytest.mark.timeout(600)]
 
@@ -130,26 +129,6 @@ def _config(token: str) -> SchemathesisConfig:
     )
 
 
-@pytest.fixture
-def wsgi_app():
-    """The WSGI application called in-process: requests share the test's transaction."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield application
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def unthrottled(settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": None, "anon": None},
-    }
-
-
 def _check(case):
     response = case.call()
     case.validate_response(response)
@@ -167,35 +146,22 @@ def _stateless(schema, failures: list[str]) -> int:
             given_kwargs={},
             feedback=FeedbackSources(),
         )
-        savepoint = transaction.savepoint()
-        try:
-            test()
-        except (Exception, BaseExceptionGroup) as exc:  # report every operation's failures
-            failures.append(f"{operation.label}:\n{exc}")
-        finally:
-            transaction.savepoint_rollback(savepoint)
+        run_rolled_back(operation.label, test, failures)
         operations += 1
     return operations
 
 
 def _stateful(schema, failures: list[str]) -> None:
     machine = schema.as_state_machine()
-    savepoint = transaction.savepoint()
-    try:
-        machine.run(
-            settings=hypothesis_settings(
-                max_examples=STATEFUL_SCENARIOS,
-                stateful_step_count=STATEFUL_STEPS,
-                derandomize=True,
-                database=None,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-            )
-        )
-    except (Exception, BaseExceptionGroup) as exc:
-        failures.append(f"stateful:\n{exc}")
-    finally:
-        transaction.savepoint_rollback(savepoint)
+    settings = hypothesis_settings(
+        max_examples=STATEFUL_SCENARIOS,
+        stateful_step_count=STATEFUL_STEPS,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    run_rolled_back("stateful", lambda: machine.run(settings=settings), failures)
 
 
 def test_the_api_conforms_to_its_schema(world, wsgi_app, unthrottled):

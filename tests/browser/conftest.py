@@ -20,11 +20,11 @@ Fixtures:
   manages Payments and is a member of Platform). It brings the transactional database the live
   server needs; a test without it must ask for ``transactional_db`` itself.
 
-Put browser tests in tests/browser/test_<area>.py; a test elsewhere can import the fixtures
-(``from tests.browser.conftest import browser, demo_data, login, page``): they share one
-chromium. Browser tests run last (the Playwright event loop then lives only at the end of the
-session): Playwright's sync API keeps an event loop running in the test thread, so Django's
-async-safety check is switched off once the browser starts (DJANGO_ALLOW_ASYNC_UNSAFE).
+Browser tests live here and nowhere else, one module per area (test_<area>.py), and share one
+chromium; tests/test_test_layout.py checks that. Browser tests run last (the Playwright
+event loop then lives only at the end of the session): Playwright's sync API keeps an event
+loop running in the test thread, so Django's async-safety check is switched off once the
+browser starts (DJANGO_ALLOW_ASYNC_UNSAFE).
 """
 
 import os

@@ -1,24 +1,29 @@
-"""Helpers for the incidents tests: Alertmanager payloads, posting them, a broker to stop."""
+"""Helpers for the incidents tests: an Alertmanager and a generic integration, Alertmanager
+payloads, posting them, a broker to stop."""
 
 import json
 import socket
 from datetime import UTC, datetime
 
 import pytest
-from django.core.cache import cache
 
 from incidents import ingest
 from portal.celery import app as celery_app
+from tests import factories
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate-limit counters live in the cache; ids repeat between tests on SQLite."""
-    cache.clear()
-    yield
-    cache.clear()
+@pytest.fixture
+def integration(team):
+    """An Alertmanager integration of ``team``."""
+    return factories.IntegrationFactory(team=team)
+
+
+@pytest.fixture
+def generic(team):
+    """A generic JSON integration of ``team``."""
+    return factories.IntegrationFactory(team=team, generic=True)
 
 
 def am_alert(

@@ -17,11 +17,6 @@ from tests.incidents.conftest import T0, am_alert, am_payload, am_url, post_json
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def integration(team):
-    return factories.IntegrationFactory(team=team)
-
-
 def alert(key: str, status: str = "firing", group: str = "") -> IncomingAlert:
     return IncomingAlert(
         dedup_key=key, group_key=group or key, status=status, summary=f"Alert {key}"

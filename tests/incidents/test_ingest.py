@@ -15,11 +15,6 @@ from tests.incidents.conftest import T0, am_alert, am_payload, am_url, generic_u
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def integration(team):
-    return factories.IntegrationFactory(team=team)
-
-
 def snapshot():
     """Everything a re-send must leave alone."""
     return (

@@ -9,20 +9,9 @@ import pytest
 
 from incidents.models import Alert, InboxPayload, Incident, key_digest
 from incidents.payloads import MAX_SUMMARY_LENGTH
-from tests import factories
 from tests.incidents.conftest import am_alert, am_payload, am_url, generic_url, post_json
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-
-@pytest.fixture
-def integration(team):
-    return factories.IntegrationFactory(team=team)
-
-
-@pytest.fixture
-def generic(team):
-    return factories.IntegrationFactory(team=team, generic=True)
 
 
 def ingested_cleanly():

@@ -12,22 +12,11 @@ from django.test import Client
 
 from incidents.models import Alert, InboxPayload, Incident
 from portal.logging import JsonFormatter, RedactTokens, redact
-from tests import factories
 from tests.incidents.conftest import am_alert, am_payload, am_url, generic_url
 
 pytestmark = pytest.mark.django_db
 
 GOOD_GENERIC = '{"summary": "Disk full", "dedup_key": "disk-1", "status": "firing", '
-
-
-@pytest.fixture
-def integration(team):
-    return factories.IntegrationFactory(team=team)
-
-
-@pytest.fixture
-def generic(team):
-    return factories.IntegrationFactory(team=team, generic=True)
 
 
 def nothing_stored() -> bool:

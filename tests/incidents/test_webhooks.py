@@ -17,16 +17,6 @@ from tests.incidents.conftest import am_alert, am_payload, am_url, generic_url, 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def integration(team):
-    return factories.IntegrationFactory(team=team)
-
-
-@pytest.fixture
-def generic(team):
-    return factories.IntegrationFactory(team=team, generic=True)
-
-
 def nothing_stored():
     return (
         not Incident.objects.exists()

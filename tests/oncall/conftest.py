@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 
 from tests import factories
-from tests.browser.conftest import browser, demo_data, login, page  # noqa: F401 (fixtures)
 
 
 def utc(*args) -> datetime:

@@ -8,6 +8,9 @@ Every scenario is marked ``postgres`` and ``redis`` (skipped without those serve
 under ``RUNWELL_REQUIRE_SERVICES=1``), has a hard time limit, ends every process it started,
 and prints one line: ``reliability <scenario>: sent=N stored=N paged=N duplicates=N lost=N``.
 The processes run ``tests.reliability.settings`` (production settings with a faster sweeper).
+
+The other process-level tests live here too: settings and the log format as a fresh Python
+process reads them (test_production_settings.py, test_log_format.py); they need no stack.
 """
 
 from __future__ import annotations
@@ -229,6 +232,24 @@ class Stack:
         return line
 
 
+def process_env(db_url: str, redis_url: str, **overrides: str) -> dict[str, str]:
+    """The environment of a scenario's processes: our database and private Redis, DEBUG on,
+    and outbound HTTP allowed to the loopback chat receiver. ``overrides`` add or replace
+    variables (production settings, say: ``DEBUG="false"`` and a ``SECRET_KEY``)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "tests.reliability.settings",
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "DEBUG": "true",
+        "RUNWELL_BASE_URL": "http://127.0.0.1:8000",
+        "LOG_LEVEL": "INFO",
+        # The chat webhooks are a loopback receiver: outbound HTTP must be allowed there.
+        "OUTBOUND_ALLOW_PRIVATE": "127.0.0.1/32",
+        **overrides,
+    }
+
+
 @pytest.fixture
 def stack(reliability_db, request):
     """A clean database, a private Redis, a chat receiver, and a process supervisor; every
@@ -236,17 +257,7 @@ def stack(reliability_db, request):
     harness.truncate_all(reliability_db)
     redis = harness.RedisServer().start()
     receiver = harness.Receiver()
-    env = {
-        "DJANGO_SETTINGS_MODULE": "tests.reliability.settings",
-        "DATABASE_URL": reliability_db,
-        "REDIS_URL": redis.url,
-        "CELERY_BROKER_URL": redis.url,
-        "DEBUG": "true",
-        "RUNWELL_BASE_URL": "http://127.0.0.1:8000",
-        "LOG_LEVEL": "INFO",
-        # The chat webhooks are a loopback receiver: outbound HTTP must be allowed there.
-        "OUTBOUND_ALLOW_PRIVATE": "127.0.0.1/32",
-    }
+    env = process_env(reliability_db, redis.url)
     procs = harness.Processes(env=env)
     try:
         yield Stack(db_url=reliability_db, redis=redis, receiver=receiver, procs=procs, env=env)

@@ -17,7 +17,7 @@ import pytest
 
 from bench import harness
 from tests.reliability import alertmanager as am
-from tests.reliability.conftest import REQUIRE_SERVICES, Stack, table
+from tests.reliability.conftest import REQUIRE_SERVICES, Stack, process_env, table
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(180)]
 
@@ -37,22 +37,16 @@ def world(reliability_db):
     harness.truncate_all(reliability_db)
     redis = harness.RedisServer().start()
     receiver = harness.Receiver()
-    env = {
-        "DJANGO_SETTINGS_MODULE": "tests.reliability.settings",
-        "DATABASE_URL": reliability_db,
-        "REDIS_URL": redis.url,
-        "CELERY_BROKER_URL": redis.url,
-        "DEBUG": "false",
-        "SECRET_KEY": "reliability-" + "x" * 60,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "RUNWELL_BASE_URL": "http://127.0.0.1:8000",
-        "LOG_LEVEL": "INFO",
-        # Production settings, but plain HTTP on loopback (no TLS proxy in front, so no
-        # redirect to HTTPS: Alertmanager would follow it into a TLS handshake and time out),
-        # and the pages go to a loopback chat receiver.
-        "SECURE_SSL_REDIRECT": "false",
-        "OUTBOUND_ALLOW_PRIVATE": "127.0.0.1/32",
-    }
+    # Production settings, but plain HTTP on loopback (no TLS proxy in front, so no redirect
+    # to HTTPS: Alertmanager would follow it into a TLS handshake and time out).
+    env = process_env(
+        reliability_db,
+        redis.url,
+        DEBUG="false",
+        SECRET_KEY="reliability-" + "x" * 60,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="false",
+    )
     procs = harness.Processes(env=env)
     stack = Stack(db_url=reliability_db, redis=redis, receiver=receiver, procs=procs, env=env)
     manager = None

@@ -10,7 +10,7 @@ from oncall.swaps import services
 from oncall.swaps.forms import iso
 from oncall.swaps.models import SwapRequest, TimeOff
 from tests import factories
-from tests.swaps.conftest import holder, next_shift
+from tests.oncall.swaps.conftest import holder, next_shift
 
 pytestmark = pytest.mark.django_db
 

@@ -7,17 +7,16 @@ from playwright.sync_api import expect
 
 from portal.notifications.models import ContactMethod
 from tests import factories
-from tests.browser.conftest import browser, demo_data, login, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
 def test_bad_edit_shows_the_error_in_the_profile_not_a_second_page(
-    page,  # noqa: F811
+    page,
     live_server,
-    demo_data,  # noqa: F811
-    login,  # noqa: F811
+    demo_data,
+    login,
     settings,
     debug,
 ):

@@ -1,5 +1,5 @@
 """Production settings (DEBUG=false), each read by a fresh process with its environment: the
-secret key, the proxy's protocol header, HTTPS redirect and HSTS, and /metrics."""
+secret key, secure cookies, the proxy's protocol header, HTTPS redirect and HSTS, /metrics."""
 
 import os
 import subprocess
@@ -57,6 +57,48 @@ def test_production_refuses_a_weak_secret_key(secret):
 
 def test_development_accepts_any_key():
     assert _run("pass", DEBUG="true", SECRET_KEY="short").returncode == 0
+
+
+COOKIE_FLAGS = (
+    "from django.conf import settings; "
+    "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)"
+)
+
+
+def _start_settings(**env) -> subprocess.CompletedProcess:
+    """DEBUG and the two secure-cookie flags, as a fresh process reads them."""
+    return _run(COOKIE_FLAGS, **env)
+
+
+def _dotenv_sets_secret_key() -> bool:
+    path = settings.BASE_DIR / ".env"
+    return path.exists() and any(
+        line.strip().startswith("SECRET_KEY") for line in path.read_text().splitlines()
+    )
+
+
+@pytest.mark.parametrize("secret", [None, settings.INSECURE_SECRET_KEY], ids=["unset", "default"])
+def test_production_refuses_the_default_secret_key(secret):
+    if secret is None and _dotenv_sets_secret_key():
+        pytest.skip("the project's .env sets SECRET_KEY")
+    env = {"DEBUG": "false"} | ({"SECRET_KEY": secret} if secret else {})
+    result = _start_settings(**env)
+    assert result.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured: SECRET_KEY must be set" in result.stderr
+
+
+def test_production_starts_with_a_real_secret_key():
+    result = _start_settings(
+        DEBUG="false", SECRET_KEY="a-long-random-production-value-1234567890-abcdefghijklmnop"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True"]
+
+
+def test_development_starts_with_the_default_key():
+    result = _start_settings(DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "True"
 
 
 def test_the_proxy_protocol_header_is_trusted_only_when_configured():

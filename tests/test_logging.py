@@ -1,15 +1,11 @@
-"""LOG_FORMAT=json: one JSON object per log line (portal/logging.py)."""
+"""LOG_FORMAT=json: one JSON object per log line (portal/logging.py). The setting as a fresh
+process reads it: tests/reliability/test_log_format.py."""
 
 import json
 import logging
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 from portal.logging import JsonFormatter
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _record(**extra) -> logging.LogRecord:
@@ -49,30 +45,3 @@ def test_django_request_records_show_method_and_path(rf):
     entry = json.loads(JsonFormatter().format(_record(request=request, status_code=400)))
     assert entry["method"] == "POST" and entry["path"] == "/api/v1/teams/"
     assert entry["status_code"] == 400 and "request" not in entry
-
-
-def test_the_setting_switches_the_whole_process_to_json():
-    code = (
-        "import django, logging; django.setup(); "
-        "logging.getLogger('runwell.x').warning('hello', extra={'incident': 3})"
-    )
-    env = {**os.environ, "LOG_FORMAT": "json", "DJANGO_SETTINGS_MODULE": "portal.settings"}
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    entry = json.loads(done.stderr.strip().splitlines()[-1])
-    assert entry["message"] == "hello" and entry["incident"] == 3
-
-
-def test_an_unknown_format_is_refused():
-    env = {**os.environ, "LOG_FORMAT": "xml", "DJANGO_SETTINGS_MODULE": "portal.settings"}
-    done = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode != 0 and "LOG_FORMAT must be plain or json" in done.stderr

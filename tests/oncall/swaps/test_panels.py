@@ -5,7 +5,7 @@ from django.test import RequestFactory
 
 from oncall.swaps import panels, services
 from tests import factories
-from tests.swaps.conftest import next_shift
+from tests.oncall.swaps.conftest import next_shift
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from oncall.swaps import selectors, services
 from oncall.swaps.models import SwapEvent, SwapOverride, SwapRequest, TimeOff
 from portal.notifications.models import Message
 from tests import factories
-from tests.swaps.conftest import holder, next_shift
+from tests.oncall.swaps.conftest import holder, next_shift
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 from incidents.models import Incident
 from portal.catalog.models import Service
 from portal.people.models import Team
-from tests.browser.conftest import browser, demo_data, login, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -23,10 +22,10 @@ def _open_incident() -> Incident:
 
 
 def test_roles_and_reassign_find_people_and_teams_outside_the_suggestions(
-    page,  # noqa: F811
+    page,
     live_server,
-    login,  # noqa: F811
-    demo_data,  # noqa: F811
+    login,
+    demo_data,
 ):
     incident = _open_incident()
     login(page, live_server, "demo", "demo")
@@ -54,10 +53,10 @@ def test_roles_and_reassign_find_people_and_teams_outside_the_suggestions(
 
 
 def test_incident_list_filters_on_a_team_typed_with_suggestions(
-    page,  # noqa: F811
+    page,
     live_server,
-    login,  # noqa: F811
-    demo_data,  # noqa: F811
+    login,
+    demo_data,
 ):
     login(page, live_server, "demo", "demo")
     page.goto(f"{live_server.url}/incidents/?status=all")
@@ -75,10 +74,10 @@ def test_incident_list_filters_on_a_team_typed_with_suggestions(
 
 
 def test_action_item_on_a_service_of_another_team(
-    page,  # noqa: F811
+    page,
     live_server,
-    login,  # noqa: F811
-    demo_data,  # noqa: F811
+    login,
+    demo_data,
 ):
     from incidents.postmortems.models import Postmortem
 

@@ -8,7 +8,7 @@ from oncall.swaps import reminders, services, tasks
 from oncall.swaps.models import SwapEvent, SwapRequest
 from portal.notifications.models import Message
 from tests import factories
-from tests.swaps.conftest import next_shift
+from tests.oncall.swaps.conftest import next_shift
 
 pytestmark = pytest.mark.django_db
 

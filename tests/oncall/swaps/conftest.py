@@ -1,5 +1,6 @@
-"""Swap fixtures: a team with a manager and three members on a daily rota (handoffs at 00:00
-UTC, alice → bob → carol), and helpers to find a person's next shift on it."""
+"""Swap fixtures: the team's members alice, bob and carol (from tests/conftest.py) on a daily
+rota (handoffs at 00:00 UTC, alice → bob → carol), dave off it, and helpers to find a person's
+next shift on it."""
 
 from datetime import UTC, datetime, time, timedelta
 
@@ -12,21 +13,6 @@ from tests import factories
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
-
-
-@pytest.fixture
-def alice(team):
-    return factories.MembershipFactory(team=team, user__username="alice").user
-
-
-@pytest.fixture
-def bob(team):
-    return factories.MembershipFactory(team=team, user__username="bob").user
-
-
-@pytest.fixture
-def carol(team):
-    return factories.MembershipFactory(team=team, user__username="carol").user
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from oncall.models import Override
 from oncall.swaps import services
 from oncall.swaps.models import SwapOverride, SwapRequest
-from tests.swaps.conftest import holder, next_shift
+from tests.oncall.swaps.conftest import holder, next_shift
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,7 @@ from oncall import calendar
 from oncall.swaps import services
 from oncall.swaps.forms import iso
 from tests import factories
-from tests.swaps.conftest import next_shift
+from tests.oncall.swaps.conftest import next_shift
 
 pytestmark = pytest.mark.django_db
 

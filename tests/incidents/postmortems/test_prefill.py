@@ -8,7 +8,7 @@ from django.urls import reverse
 from incidents.postmortems import selectors, services
 from incidents.postmortems.models import DEFAULT_SECTIONS, Postmortem, TimelineEntry
 from tests import factories
-from tests.postmortems.conftest import T0
+from tests.incidents.postmortems.conftest import T0
 
 pytestmark = pytest.mark.django_db
 
