@@ -31,10 +31,8 @@ UNLIMITED = {"oncall/engine.py"}
 # bounds, strict API input, throttles) added a few lines to six of them before this list
 # existed; their ceilings were raised to those sizes once, when it was merged.
 OVERSIZED = {
-    "incidents/api.py": 1166,
     "oncall/api.py": 944,
     "portal/reports/selectors.py": 716,
-    "incidents/views.py": 727,
     "oncall/views.py": 595,
     "oncall/services.py": 575,
     "oncall/selectors.py": 564,
