@@ -38,10 +38,11 @@ from incidents.policies import (  # noqa: F401 - policy edits, re-exported for v
     step_remove,
     step_update,
 )
-from incidents.timeline import event_add, person_name
+from incidents.timeline import event_add
 from portal import throttle
 from portal.catalog.models import Service
 from portal.people.models import Team
+from portal.people.names import person_name
 
 User = get_user_model()
 

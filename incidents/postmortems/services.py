@@ -35,8 +35,8 @@ from incidents.postmortems.models import (
     PostmortemSettings,
     TimelineEntry,
 )
-from incidents.timeline import person_name
 from portal.people.models import Team
+from portal.people.names import person_name
 
 User = get_user_model()
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from incidents.postmortems import access, reminders, selectors
 from incidents.postmortems.export import format_duration
 from incidents.postmortems.markdown import render_markdown
+from portal.people.names import person_name
 
 register = template.Library()
 
@@ -24,10 +25,7 @@ def markdown(text: str):
 
 @register.filter
 def person(user) -> str:
-    if user is None:
-        return "—"
-    profile = getattr(user, "profile", None)
-    return profile.name if profile is not None else user.get_username()
+    return person_name(user, nobody="—")
 
 
 @register.filter
