@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from incidents import access, selectors, services
+from incidents import access, policies, selectors, services
 from incidents.forms import IntegrationForm, MaintenanceForm, PolicyForm, StepForm
 from incidents.models import Integration
 from portal.forms import apply_validation_error
@@ -114,7 +114,7 @@ def policy_list(request, slug):
     form = PolicyForm(request.POST or None, team=team)
     if request.method == "POST" and form.is_valid():
         try:
-            policy = services.policy_create(team=team, **form.cleaned_data)
+            policy = policies.policy_create(team=team, **form.cleaned_data)
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -153,7 +153,7 @@ def policy_detail(request, pk):
     form = PolicyForm(request.POST, instance=policy, team=policy.team)
     if form.is_valid():
         try:
-            services.policy_update(
+            policies.policy_update(
                 policy=policy,
                 name=form.cleaned_data["name"],
                 repeat_count=form.cleaned_data["repeat_count"],
@@ -173,7 +173,7 @@ def policy_detail(request, pk):
 def policy_delete(request, pk):
     policy = access.policy_for_manager_or_404(user=request.user, pk=pk)
     slug = policy.team.slug
-    services.policy_delete(policy=policy)
+    policies.policy_delete(policy=policy)
     messages.success(request, f"{policy.name} deleted.")
     return redirect("incidents:policy_list", slug=slug)
 
@@ -196,7 +196,7 @@ def step_add(request, pk):
     form = StepForm(request.POST, team=policy.team)
     if form.is_valid():
         try:
-            services.step_add(policy=policy, **_step_data(form))
+            policies.step_add(policy=policy, **_step_data(form))
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -211,16 +211,16 @@ def step_edit(request, pk):
     step = access.step_for_manager_or_404(user=request.user, pk=pk)
     action = request.POST.get("action", "save")
     if action in ("up", "down"):
-        services.step_move(step=step, up=action == "up")
+        policies.step_move(step=step, up=action == "up")
         return redirect("incidents:policy_detail", pk=step.policy_id)
     if action == "delete":
-        services.step_remove(step=step)
+        policies.step_remove(step=step)
         messages.success(request, "Step removed.")
         return redirect("incidents:policy_detail", pk=step.policy_id)
     form = StepForm(request.POST, instance=step, team=step.policy.team, prefix=f"step{step.pk}")
     if form.is_valid():
         try:
-            services.step_update(step=step, **_step_data(form))
+            policies.step_update(step=step, **_step_data(form))
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:

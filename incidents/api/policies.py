@@ -5,7 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import access, selectors, services
+from incidents import access, policies, selectors
 from incidents.api.refs import ManagedTeamFilterSerializer, service_ref, team_ref
 from incidents.models import EscalationPolicy, EscalationStep
 from oncall.models import Schedule
@@ -123,7 +123,7 @@ class PolicyViewSet(ApiViewSet):
     def create(self, request):
         data = self.body(PolicyCreateSerializer)
         team = team_for_manager_or_404(user=request.user, slug=data.pop("team").slug)
-        policy = services.policy_create(team=team, **data)
+        policy = policies.policy_create(team=team, **data)
         return self._out(policy.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=PolicyUpdateSerializer, responses=PolicySerializer)
@@ -135,7 +135,7 @@ class PolicyViewSet(ApiViewSet):
             "repeat_count": policy.repeat_count,
             "description": policy.description,
         }
-        services.policy_update(policy=policy, **{**current, **data})
+        policies.policy_update(policy=policy, **{**current, **data})
         return self._out(pk)
 
     @extend_schema(request=PolicyUpdateSerializer, responses=PolicySerializer)
@@ -144,7 +144,7 @@ class PolicyViewSet(ApiViewSet):
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
-        services.policy_delete(policy=access.policy_for_manager_or_404(user=request.user, pk=pk))
+        policies.policy_delete(policy=access.policy_for_manager_or_404(user=request.user, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=StepWriteSerializer, responses={201: PolicySerializer})
@@ -153,7 +153,7 @@ class PolicyViewSet(ApiViewSet):
         """Add a step at the end: page every target at once, then wait."""
         policy = access.policy_for_manager_or_404(user=request.user, pk=pk)
         data = self.body(StepWriteSerializer)
-        services.step_add(policy=policy, **data)
+        policies.step_add(policy=policy, **data)
         return self._out(pk, status.HTTP_201_CREATED)
 
 
@@ -190,12 +190,12 @@ class StepViewSet(ApiViewSet):
             "notify_managers": step.notify_managers,
             "notify_team": step.notify_team,
         }
-        services.step_update(step=step, **{**current, **data})
+        policies.step_update(step=step, **{**current, **data})
         return self._out()
 
     @extend_schema(responses={204: None})
     def destroy(self, request, policy_pk=None, pk=None):
-        services.step_remove(step=self._step(pk))
+        policies.step_remove(step=self._step(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=StepMoveSerializer, responses=PolicySerializer)
@@ -203,5 +203,5 @@ class StepViewSet(ApiViewSet):
     def move(self, request, policy_pk=None, pk=None):
         step = self._step(pk)
         data = self.body(StepMoveSerializer)
-        services.step_move(step=step, up=data["direction"] == "up")
+        policies.step_move(step=step, up=data["direction"] == "up")
         return self._out()

@@ -65,9 +65,7 @@ def test_deleting_a_policy_asks_first_and_follows_the_redirect(client, team, log
 
 
 @pytest.mark.parametrize("page", ["list", "edit"])
-def test_rotating_a_token_asks_first_and_shows_the_new_token(
-    client, team, logged_in_manager, page
-):
+def test_rotating_a_token_asks_first_and_shows_the_new_token(client, team, logged_in_manager, page):
     integration = factories.IntegrationFactory(team=team)
     url = f"/incidents/integrations/{integration.pk}/rotate/"
     where = {
