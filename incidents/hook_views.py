@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from incidents import ingest, payloads, ratelimit, selectors
+from incidents import heartbeats, ingest, payloads, ratelimit, selectors
 from incidents.models import Integration
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def hook_heartbeat(request, token):
     if limited is not None:
         return limited
     try:
-        result = ingest.heartbeat_ping(integration=integration)
+        result = heartbeats.heartbeat_ping(integration=integration)
     except DatabaseError:
         logger.exception("Could not record a heartbeat for integration %s", integration.pk)
         return _json_error("The ping could not be stored; please retry.", 503)
