@@ -37,6 +37,7 @@ def paging_world(
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
+    from incidents import policies as incident_policies
     from incidents import services as incident_services
     from portal.catalog.services import service_create
     from portal.notifications.models import Channel, ContactMethod
@@ -62,15 +63,15 @@ def paging_world(
         slugs = []
         for i in range(count):
             service = service_create(name=f"{prefix} service {i}", slug=f"{prefix}-s{i}", team=team)
-            policy = incident_services.policy_create(
+            policy = incident_policies.policy_create(
                 team=team, name=f"{prefix} policy {i}", service=service
             )
             first = [person(f"{prefix}-a{i}", f"/{prefix}/a/{i}")]
             if people_per_step >= 2:
                 first.append(person(f"{prefix}-c{i}", f"/{prefix}/c/{i}"))
-            incident_services.step_add(policy=policy, wait_minutes=wait_minutes, users=first)
+            incident_policies.step_add(policy=policy, wait_minutes=wait_minutes, users=first)
             if steps >= 2:
-                incident_services.step_add(
+                incident_policies.step_add(
                     policy=policy,
                     wait_minutes=wait_minutes,
                     users=[person(f"{prefix}-b{i}", f"/{prefix}/b/{i}")],

@@ -25,12 +25,13 @@ from django.utils import timezone
 
 from incidents import alert_details
 from incidents.models import EscalationPolicy, EscalationStep, Incident, IncidentEvent
-from incidents.timeline import event_add, person_name
+from incidents.timeline import event_add
 from oncall.selectors import oncall_users_at
 from portal.enqueue import enqueue_on_commit
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
-from portal.people.selectors import team_managers
+from portal.people.names import person_name
+from portal.people.selectors import team_managers, team_members
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -162,9 +163,7 @@ def resolve_step(step: EscalationStep, *, team, at: datetime) -> StepTargets:
             ids.append(pk)
             via.setdefault(pk, f"manager of {team.name}")
     if step.notify_team:
-        members = list(
-            User.objects.filter(memberships__team=team, is_active=True).values_list("pk", flat=True)
-        )
+        members = list(team_members(team=team).values_list("pk", flat=True))
         if not members:
             empty.append(f"{team.name} has no members")
         for pk in members:

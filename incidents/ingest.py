@@ -13,8 +13,7 @@ a payload that fails is rolled back to its savepoint and kept as failed; the oth
 and the ingested rows are deleted in the same transaction, so none is ingested twice.
 
 What ingesting a payload does is in ``incidents.alert_upsert`` (``alerts_ingest``); the
-heartbeat monitor is in ``incidents.heartbeats`` (``heartbeat_ping`` is re-exported here for
-the webhook views, ``incidents/views.py``).
+heartbeat monitor is in ``incidents.heartbeats``.
 """
 
 import contextlib
@@ -31,7 +30,6 @@ from django.utils import timezone
 
 from incidents import escalation, failures
 from incidents.alert_upsert import Known, ingest_locked
-from incidents.heartbeats import heartbeat_ping  # noqa: F401 - used by incidents/views.py
 from incidents.models import InboxPayload, Integration
 from incidents.payloads import IncomingAlert
 from portal import redis_client

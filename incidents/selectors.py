@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
     Count,
@@ -37,7 +36,6 @@ from incidents.models import (
     hash_token,
 )
 from portal.catalog.models import Service
-from portal.people.access import is_member
 from portal.people.models import Membership, Team
 
 User = get_user_model()
@@ -47,19 +45,6 @@ User = get_user_model()
 SUGGESTIONS_MAX = 100
 LOOKUP_RESULTS_MAX = 20
 LOOKUP_TERMS_MAX = 4
-
-
-# --------------------------------------------------------------------------------- access
-def can_act(*, user, incident: Incident) -> bool:
-    """Members of the owning team and staff act on an incident; everyone else may look."""
-    return user.is_authenticated and (user.is_staff or is_member(user=user, team=incident.team))
-
-
-def incident_for_actor_or_403(*, user, pk: int) -> Incident:
-    incident = incident_detail(pk=pk)
-    if not can_act(user=user, incident=incident):
-        raise PermissionDenied("Only members of the owning team can act on this incident.")
-    return incident
 
 
 # ------------------------------------------------------------------------------- incidents
@@ -346,15 +331,15 @@ class InboxFailure:
     last_error: str
 
 
-def inbox_failures(*, user=None, team: Team | None = None) -> list[InboxFailure]:
-    """Integrations whose payloads failed: of ``team``, or of the teams ``user`` belongs to
-    (every integration for staff). Two queries."""
-    integrations = Integration.objects.all()
+def inbox_failures(
+    *, integrations: QuerySet[Integration] | None = None, team: Team | None = None
+) -> list[InboxFailure]:
+    """Those of ``integrations`` (default: all) whose payloads failed, of ``team`` when
+    given. Two queries."""
+    if integrations is None:
+        integrations = Integration.objects.all()
     if team is not None:
         integrations = integrations.filter(Q(team=team) | Q(service__team=team))
-    if user is not None and not user.is_staff:
-        mine = Membership.objects.filter(user=user).values("team_id")
-        integrations = integrations.filter(Q(team__in=mine) | Q(service__team__in=mine))
     failed = InboxPayload.objects.filter(failed_at__isnull=False)
     latest_error = failed.filter(integration=OuterRef("integration")).order_by("-failed_at", "-pk")
     rows = list(

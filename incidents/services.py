@@ -1,7 +1,6 @@
 """Writes about incidents: declaring, acknowledging, resolving, escalating by hand, the
 timeline, integrations (tokens) and maintenance windows. Editing escalation policies and their
-steps is in ``incidents.policies`` (re-exported here for ``incidents/views.py`` and
-``incidents/api.py``).
+steps is in ``incidents.policies``.
 
 Alert ingestion lives in ``incidents.ingest`` and the escalation engine in
 ``incidents.escalation``. Every change to an incident writes an ``IncidentEvent`` in the same
@@ -27,21 +26,12 @@ from incidents.models import (
     MaintenanceWindow,
     Severity,
 )
-from incidents.policies import (  # noqa: F401 - policy edits, re-exported for views and api
-    escalation_plan,
-    policy_create,
-    policy_delete,
-    policy_for,
-    policy_update,
-    step_add,
-    step_move,
-    step_remove,
-    step_update,
-)
-from incidents.timeline import event_add, person_name
+from incidents.policies import escalation_plan, policy_for
+from incidents.timeline import event_add
 from portal import throttle
 from portal.catalog.models import Service
 from portal.people.models import Team
+from portal.people.names import person_name
 
 User = get_user_model()
 

@@ -1,19 +1,11 @@
 """The incident timeline: every change to an incident writes an ``IncidentEvent`` (who, what,
-when) in the same transaction, through ``event_add``; ``person_name`` is how a person is
-named on it (and in the messages about it)."""
+when) in the same transaction, through ``event_add``."""
 
 from datetime import datetime
 
 from django.utils import timezone
 
 from incidents.models import Incident, IncidentEvent
-
-
-def person_name(user) -> str:
-    if user is None:
-        return "Runwell"
-    profile = getattr(user, "profile", None)
-    return profile.name if profile is not None else user.get_username()
 
 
 def event_add(

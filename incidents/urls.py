@@ -1,13 +1,13 @@
 from django.urls import path
 
-from incidents import views
+from incidents import hook_views, setup_views, views
 
 app_name = "incidents"
 urlpatterns = [
     # Webhooks (token-authenticated, no session, no CSRF).
-    path("hooks/alertmanager/<str:token>/", views.hook_alertmanager, name="hook_alertmanager"),
-    path("hooks/generic/<str:token>/", views.hook_generic, name="hook_generic"),
-    path("hooks/heartbeat/<str:token>/", views.hook_heartbeat, name="hook_heartbeat"),
+    path("hooks/alertmanager/<str:token>/", hook_views.hook_alertmanager, name="hook_alertmanager"),
+    path("hooks/generic/<str:token>/", hook_views.hook_generic, name="hook_generic"),
+    path("hooks/heartbeat/<str:token>/", hook_views.hook_heartbeat, name="hook_heartbeat"),
     # Incidents.
     path("incidents/", views.incident_list, name="incident_list"),
     path("incidents/declare/", views.incident_declare, name="incident_declare"),
@@ -26,19 +26,21 @@ urlpatterns = [
     # Team set-up: integrations, escalation policies; service maintenance.
     path(
         "incidents/teams/<slug:slug>/integrations/",
-        views.integration_list,
+        setup_views.integration_list,
         name="integration_list",
     ),
-    path("incidents/integrations/<int:pk>/", views.integration_edit, name="integration_edit"),
+    path("incidents/integrations/<int:pk>/", setup_views.integration_edit, name="integration_edit"),
     path(
         "incidents/integrations/<int:pk>/rotate/",
-        views.integration_rotate,
+        setup_views.integration_rotate,
         name="integration_rotate",
     ),
-    path("incidents/teams/<slug:slug>/policies/", views.policy_list, name="policy_list"),
-    path("incidents/policies/<int:pk>/", views.policy_detail, name="policy_detail"),
-    path("incidents/policies/<int:pk>/delete/", views.policy_delete, name="policy_delete"),
-    path("incidents/policies/<int:pk>/steps/", views.step_add, name="step_add"),
-    path("incidents/steps/<int:pk>/", views.step_edit, name="step_edit"),
-    path("incidents/services/<slug:slug>/maintenance/", views.maintenance, name="maintenance"),
+    path("incidents/teams/<slug:slug>/policies/", setup_views.policy_list, name="policy_list"),
+    path("incidents/policies/<int:pk>/", setup_views.policy_detail, name="policy_detail"),
+    path("incidents/policies/<int:pk>/delete/", setup_views.policy_delete, name="policy_delete"),
+    path("incidents/policies/<int:pk>/steps/", setup_views.step_add, name="step_add"),
+    path("incidents/steps/<int:pk>/", setup_views.step_edit, name="step_edit"),
+    path(
+        "incidents/services/<slug:slug>/maintenance/", setup_views.maintenance, name="maintenance"
+    ),
 ]

@@ -25,12 +25,6 @@ RAW_ROLES = {"is_member", "is_manager"}
 HELPER = re.compile(r"(_or_40[34]|_for_manager|^_managed(_team)?|^_manage)$")
 
 NOT_YET = {
-    # incidents and incidents/postmortems
-    "incidents/api.py",
-    "incidents/postmortems/selectors.py",
-    "incidents/postmortems/views.py",
-    "incidents/selectors.py",
-    "incidents/views.py",
     # oncall and oncall/swaps
     "oncall/api.py",
     "oncall/swaps/actions.py",

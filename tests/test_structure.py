@@ -31,14 +31,11 @@ UNLIMITED = {"oncall/engine.py"}
 # bounds, strict API input, throttles) added a few lines to six of them before this list
 # existed; their ceilings were raised to those sizes once, when it was merged.
 OVERSIZED = {
-    "incidents/api.py": 1166,
     "oncall/api.py": 944,
-    "incidents/views.py": 727,
     "oncall/views.py": 595,
     "oncall/services.py": 575,
     "oncall/selectors.py": 564,
     "oncall/swaps/services.py": 548,
-    "incidents/models.py": 532,
 }
 
 

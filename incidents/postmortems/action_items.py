@@ -11,9 +11,9 @@ from django.utils import timezone
 from incidents.postmortems import selectors
 from incidents.postmortems.editing import REASON_MAX, nag, optional_text, required_text
 from incidents.postmortems.models import TITLE_MAX, ActionItem, Postmortem
-from incidents.timeline import person_name
 from portal.catalog.models import Service
 from portal.people.models import Team
+from portal.people.names import person_name
 
 
 def default_due_date(*, team: Team, severity: int, today: date) -> date:

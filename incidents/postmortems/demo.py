@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from incidents.models import Incident, IncidentEvent
-from incidents.postmortems import selectors, services
+from incidents.postmortems import editing, selectors, services
 from incidents.postmortems.models import (
     PROMPT_MAX,
     SECTION_TITLE_MAX,
@@ -207,7 +207,7 @@ def _history_chunk(incidents: list[Incident], team_settings, rng: random.Random)
     )
     for e in events.iterator(chunk_size=2000):
         n = position.get(e.incident_id, 0)
-        if n >= services.COPY_EVENTS_MAX:
+        if n >= editing.COPY_EVENTS_MAX:
             continue
         position[e.incident_id] = n + 1
         entries.append(
@@ -216,7 +216,7 @@ def _history_chunk(incidents: list[Incident], team_settings, rng: random.Random)
                 position=n,
                 at=e.at,
                 kind=e.kind,
-                text=e.message[: services.ENTRY_TEXT_MAX] or e.kind,
+                text=e.message[: editing.ENTRY_TEXT_MAX] or e.kind,
                 actor_name=e.actor_name if e.actor_id else "",
                 source_event_id=e.pk,
             )

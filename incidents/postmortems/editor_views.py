@@ -16,11 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents.postmortems import selectors, services
+from incidents.postmortems import access, selectors, services
 from incidents.postmortems.editing import VersionConflict
 from incidents.postmortems.forms import EntryForm, EntrySaveForm, HeaderForm, SectionForm
 from incidents.postmortems.models import Postmortem
-from incidents.postmortems.views import detail_context, editable_or_403
+from incidents.postmortems.views import detail_context
 from portal.forms import apply_validation_error
 
 
@@ -63,7 +63,7 @@ def _edit_context(request, pm: Postmortem, **extra) -> dict:
 @login_required
 @require_GET
 def postmortem_edit(request, pk):
-    pm = selectors.postmortem_for_editor(user=request.user, pk=pk)
+    pm = access.postmortem_for_editor_or_403(user=request.user, pk=pk)
     if not pm.is_editable:
         messages.info(request, "This postmortem is published: it reads as it was approved.")
         return redirect(pm)
@@ -100,7 +100,7 @@ def _stale_save(request, pm, current, *, template: str, context: dict, **page):
 @login_required
 @require_POST
 def header_save(request, pk):
-    pm = editable_or_403(request, pk)
+    pm = access.editable_postmortem_or_403(user=request.user, pk=pk)
     form = _header_form(pm, request.POST)
     base = _base_version(request)
     context = {"pm": pm, "base_version": base, "header_form": form}
@@ -154,7 +154,7 @@ def header_save(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def section_save(request, pk, section_id):
-    pm = editable_or_403(request, pk)
+    pm = access.editable_postmortem_or_403(user=request.user, pk=pk)
     section = selectors.section_of(postmortem=pm, section_id=section_id)
     if request.method == "GET":  # "load theirs": the section's form as it is now
         return render(request, "postmortems/edit.html#section", {"pm": pm, "section": section})
@@ -218,7 +218,7 @@ def _timeline_response(request, pm_pk: int, *, status: int = 200, **extra):
 @login_required
 @require_POST
 def entry_add(request, pk):
-    pm = editable_or_403(request, pk)
+    pm = access.editable_postmortem_or_403(user=request.user, pk=pk)
     form = EntryForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
@@ -240,7 +240,7 @@ def entry_add(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def entry_save(request, pk, entry_id):
-    pm = editable_or_403(request, pk)
+    pm = access.editable_postmortem_or_403(user=request.user, pk=pk)
     entry = selectors.entry_of(postmortem=pm, entry_id=entry_id)
     if request.method == "GET":  # "load theirs"
         return render(request, "postmortems/edit.html#entry", {"pm": pm, "entry": entry})

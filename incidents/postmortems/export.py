@@ -1,15 +1,10 @@
 """A postmortem as one Markdown document (the download on its page)."""
 
-from django.utils import timezone
 from django.utils.text import slugify
 
 from incidents.postmortems.models import Postmortem
-
-
-def _when(moment) -> str:
-    if moment is None:
-        return "—"
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
+from portal.people.names import person_name
+from portal.timefmt import in_document
 
 
 def format_duration(delta) -> str:
@@ -27,11 +22,8 @@ def _cell(text: str) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
 
 
-def _name(user) -> str:
-    if user is None:
-        return "—"
-    profile = getattr(user, "profile", None)
-    return profile.name if profile is not None else user.get_username()
+def _person(user) -> str:
+    return person_name(user, nobody="—")
 
 
 def filename(postmortem: Postmortem) -> str:
@@ -47,15 +39,15 @@ def postmortem_markdown(postmortem: Postmortem) -> str:
         "",
         f"- **Incident:** #{pm.incident_id}",
         f"- **Status:** {pm.get_status_display()}"
-        + (f" ({_when(pm.published_at)})" if pm.published_at else ""),
+        + (f" ({in_document(pm.published_at)})" if pm.published_at else ""),
         f"- **Severity:** SEV{pm.severity}",
         f"- **Team:** {pm.team.name}",
         f"- **Services:** {', '.join(s.name for s in pm.services.all()) or '—'}",
-        f"- **Started:** {_when(pm.started_at)}",
-        f"- **Acknowledged:** {_when(pm.acknowledged_at)}",
-        f"- **Resolved:** {_when(pm.resolved_at)}",
+        f"- **Started:** {in_document(pm.started_at)}",
+        f"- **Acknowledged:** {in_document(pm.acknowledged_at)}",
+        f"- **Resolved:** {in_document(pm.resolved_at)}",
         f"- **Duration:** {format_duration(pm.duration)}",
-        f"- **People involved:** {', '.join(_name(u) for u in pm.people.all()) or '—'}",
+        f"- **People involved:** {', '.join(_person(u) for u in pm.people.all()) or '—'}",
         "",
     ]
     for section in pm.sections.all():
@@ -63,7 +55,7 @@ def postmortem_markdown(postmortem: Postmortem) -> str:
     lines += ["## Timeline", ""]
     for entry in pm.timeline.all():
         who = f" ({entry.actor_name})" if entry.actor_name else ""
-        lines.append(f"- **{_when(entry.at)}**{who}: {' '.join(entry.text.split())}")
+        lines.append(f"- **{in_document(entry.at)}**{who}: {' '.join(entry.text.split())}")
         if entry.annotation.strip():
             lines.append(f"  - _Note:_ {' '.join(entry.annotation.split())}")
     if not pm.timeline.all():
@@ -81,7 +73,7 @@ def postmortem_markdown(postmortem: Postmortem) -> str:
                 status += f": {item.reason}"
             service = item.service.name if item.service else "—"
             lines.append(
-                f"| {_cell(item.title)} | {_cell(_name(item.owner))} | {item.due_date:%Y-%m-%d} "
+                f"| {_cell(item.title)} | {_cell(_person(item.owner))} | {item.due_date:%Y-%m-%d} "
                 f"| {item.get_priority_display()} | {_cell(service)} "
                 f"| {_cell(status)} | {_cell(item.tracker_url) or '—'} |"
             )

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 
 from incidents.forms import PersonField, ServiceField, find_user, lookup_attrs
 from incidents.models import Severity
+from incidents.postmortems.editing import BODY_MAX, COMMENT_MAX, ENTRY_TEXT_MAX, REASON_MAX
 from incidents.postmortems.models import (
     MAX_SECTIONS,
     TITLE_MAX,
@@ -15,7 +16,6 @@ from incidents.postmortems.models import (
     PostmortemSettings,
 )
 from incidents.postmortems.selectors import SEARCH_MAX_LENGTH
-from incidents.postmortems.services import BODY_MAX, COMMENT_MAX, ENTRY_TEXT_MAX, REASON_MAX
 from portal.bounds import BoundedDateField, BoundedDateTimeField
 from portal.catalog.models import Service
 from portal.people.models import Team

@@ -6,7 +6,7 @@
 - ``Postmortem``: one per incident, pre-filled from it at creation. Its header (title,
   severity, times) carries a ``version`` for optimistic locking, and so does every
   ``PostmortemSection`` and ``TimelineEntry``: a save names the version it was based on and
-  is refused when somebody saved in between (see ``services.VersionConflict``).
+  is refused when somebody saved in between (see ``editing.VersionConflict``).
 - ``PostmortemReviewer`` and ``PostmortemComment``: the review before publication.
 - ``ActionItem``: a piece of follow-up work with an owner and a due date, nagged about daily
   once overdue until it is done (or consciously dropped, with a reason).

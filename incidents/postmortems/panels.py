@@ -3,7 +3,7 @@ overdue action items, and postmortems waiting to be written or reviewed."""
 
 from django.utils import timezone
 
-from incidents.postmortems import selectors
+from incidents.postmortems import access, selectors
 from portal.panels import Panel
 from portal.people.access import can_manage_team
 from portal.people.selectors import teams_of
@@ -35,7 +35,9 @@ def dashboard_panel(request, obj) -> Panel | None:
 
 def service_panel(request, service) -> Panel | None:
     today = timezone.localdate()
-    items = selectors.service_action_items(service=service, viewer=request.user)
+    items = access.items_visible_to(
+        selectors.service_action_items(service=service), user=request.user
+    )
     return Panel(
         title="Action items",
         template="postmortems/_panel_service.html",

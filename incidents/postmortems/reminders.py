@@ -21,9 +21,9 @@ from django.utils import timezone
 from incidents.models import Incident
 from incidents.postmortems import selectors
 from incidents.postmortems.models import ActionItem
-from incidents.services import person_name
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
+from portal.people.names import person_name
 from portal.people.selectors import managers_of, team_managers
 
 User = get_user_model()

@@ -1,16 +1,10 @@
-"""Read queries about postmortems and action items, and who may do what with them.
-
-Access: before publication a postmortem is read and edited by the owning team's members,
-the incident's participants and staff (its named reviewers may read and comment too); once
-published, everybody logged in reads it and nobody edits its text. Action items stay
-editable by the same people (and their owner) whatever the postmortem's state.
-"""
+"""Read queries about postmortems and action items. Who may see and change them is
+:mod:`incidents.postmortems.access`'s."""
 
 from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -27,7 +21,6 @@ from incidents.postmortems.models import (
 )
 from incidents.selectors import SUGGESTIONS_MAX
 from portal.catalog.models import Service
-from portal.people.access import is_member
 from portal.people.models import Membership, Team
 
 User = get_user_model()
@@ -110,66 +103,6 @@ def likely_services(*, postmortem: Postmortem, limit: int = SUGGESTIONS_MAX) -> 
     return own[:limit] + list(rest)
 
 
-# ------------------------------------------------------------------------------------ access
-def _is_editor_regardless_of_status(*, user, postmortem: Postmortem) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return True
-    if is_member(user=user, team=postmortem.team):
-        return True
-    incident = postmortem.incident
-    if incident.team_id != postmortem.team_id and is_member(user=user, team=incident.team):
-        return True
-    cache = getattr(postmortem, "_participant_ids", None)
-    if cache is None:
-        cache = postmortem._participant_ids = participant_ids(incident=incident)
-    return user.pk in cache
-
-
-def can_start(*, user, incident: Incident) -> bool:
-    """Who may start an incident's postmortem: the same people who may edit one."""
-    if not user.is_authenticated:
-        return False
-    if user.is_staff or is_member(user=user, team=incident.team):
-        return True
-    return user.pk in participant_ids(incident=incident)
-
-
-def can_edit(*, user, postmortem: Postmortem) -> bool:
-    """May change the text (header, sections, timeline): editors, before publication."""
-    return postmortem.is_editable and _is_editor_regardless_of_status(
-        user=user, postmortem=postmortem
-    )
-
-
-def is_reviewer(*, user, postmortem: Postmortem) -> bool:
-    if not user.is_authenticated:
-        return False
-    return any(r.user_id == user.pk for r in postmortem.reviewers.all())
-
-
-def can_read(*, user, postmortem: Postmortem) -> bool:
-    if not user.is_authenticated:
-        return False
-    if postmortem.is_published:
-        return True
-    return _is_editor_regardless_of_status(user=user, postmortem=postmortem) or is_reviewer(
-        user=user, postmortem=postmortem
-    )
-
-
-def can_manage_items(*, user, postmortem: Postmortem) -> bool:
-    """Add and change action items: editors, whatever the postmortem's state."""
-    return _is_editor_regardless_of_status(user=user, postmortem=postmortem)
-
-
-def can_change_item(*, user, item: ActionItem) -> bool:
-    if not user.is_authenticated:
-        return False
-    return item.owner_id == user.pk or can_manage_items(user=user, postmortem=item.postmortem)
-
-
 # -------------------------------------------------------------------------------- postmortems
 def postmortem_detail(*, pk: int) -> Postmortem:
     qs = Postmortem.objects.select_related(
@@ -211,26 +144,6 @@ def postmortem_detail(*, pk: int) -> Postmortem:
         return qs.get(pk=pk)
     except Postmortem.DoesNotExist as exc:
         raise Http404("No such postmortem.") from exc
-
-
-def postmortem_for_reader(*, user, pk: int) -> Postmortem:
-    postmortem = postmortem_detail(pk=pk)
-    if not can_read(user=user, postmortem=postmortem):
-        raise PermissionDenied(
-            "This postmortem is not published yet: only the owning team, the incident's "
-            "participants and its reviewers can read it."
-        )
-    return postmortem
-
-
-def postmortem_for_editor(*, user, pk: int) -> Postmortem:
-    postmortem = postmortem_detail(pk=pk)
-    if not _is_editor_regardless_of_status(user=user, postmortem=postmortem):
-        raise PermissionDenied(
-            "Only the owning team's members, the incident's participants and staff can "
-            "edit this postmortem."
-        )
-    return postmortem
 
 
 def postmortem_of_incident(*, incident: Incident) -> Postmortem | None:
@@ -302,14 +215,14 @@ def published_for_service(*, service: Service, limit: int = 5) -> list[Postmorte
     )
 
 
-def in_progress_for(*, user, limit: int = 20) -> list[Postmortem]:
-    """Unpublished postmortems of the user's teams and the ones they review."""
-    if not user.is_authenticated:
-        return []
-    qs = Postmortem.objects.filter(status__in=Postmortem.EDITABLE_STATUSES)
-    if not user.is_staff:
-        qs = qs.filter(Q(team__memberships__user=user) | Q(reviewers__user=user))
-    return list(qs.select_related("team").distinct().order_by("-updated_at", "-pk")[:limit])
+def unpublished_postmortems() -> QuerySet[Postmortem]:
+    """Postmortems not published yet, most recently changed first (who sees which:
+    ``access.in_progress_for``)."""
+    return (
+        Postmortem.objects.filter(status__in=Postmortem.EDITABLE_STATUSES)
+        .select_related("team")
+        .order_by("-updated_at", "-pk")
+    )
 
 
 def reviews_waiting_for(*, user) -> QuerySet[Postmortem]:
@@ -370,47 +283,25 @@ def _team_items_q(team: Team) -> Q:
     return Q(postmortem__team=team) | Q(service__team=team)
 
 
-def items_visible_to(qs: QuerySet[ActionItem], *, user) -> QuerySet[ActionItem]:
-    """The items of ``qs`` that ``user`` may see in a list: items of published postmortems,
-    items they own, items of postmortems their teams write (the postmortem's or the
-    incident's team) and items on their teams' services; staff see all. So a list never
-    shows the titles of an unpublished postmortem's items to people who may not read it
-    (``can_read``); participants from other teams see those items on the postmortem."""
-    if user is None or user.is_staff:
-        return qs
-    if not user.is_authenticated:
-        return qs.none()
-    teams = Membership.objects.filter(user=user).values("team_id")
-    return qs.filter(
-        Q(postmortem__status=Postmortem.Status.PUBLISHED)
-        | Q(owner=user)
-        | Q(postmortem__team_id__in=teams)
-        | Q(postmortem__incident__team_id__in=teams)
-        | Q(service__team_id__in=teams)
-    )
-
-
-def team_action_items(
-    *, team: Team, include_closed: bool = False, viewer=None
-) -> QuerySet[ActionItem]:
-    """Items of the team's postmortems and items on the team's services (those ``viewer``
-    may see, when given)."""
-    qs = items_visible_to(_items().filter(_team_items_q(team)), user=viewer)
+def team_action_items(*, team: Team, include_closed: bool = False) -> QuerySet[ActionItem]:
+    """Items of the team's postmortems and items on the team's services (who sees which:
+    ``access.items_visible_to``)."""
+    qs = _items().filter(_team_items_q(team))
     if not include_closed:
         qs = qs.filter(status=ActionItem.Status.OPEN)
     return qs.order_by("status", "due_date", "priority", "pk")
 
 
-def service_action_items(*, service: Service, viewer=None) -> QuerySet[ActionItem]:
-    return items_visible_to(
-        _items().filter(service=service, status=ActionItem.Status.OPEN), user=viewer
-    ).order_by("due_date", "priority", "pk")
-
-
-def incident_action_items(*, incident: Incident, viewer=None) -> QuerySet[ActionItem]:
-    return items_visible_to(_items().filter(postmortem__incident=incident), user=viewer).order_by(
-        "status", "due_date", "pk"
+def service_action_items(*, service: Service) -> QuerySet[ActionItem]:
+    return (
+        _items()
+        .filter(service=service, status=ActionItem.Status.OPEN)
+        .order_by("due_date", "priority", "pk")
     )
+
+
+def incident_action_items(*, incident: Incident) -> QuerySet[ActionItem]:
+    return _items().filter(postmortem__incident=incident).order_by("status", "due_date", "pk")
 
 
 @dataclass

@@ -2,9 +2,6 @@
 sections, the timeline, and the team's postmortem settings. Each service is one transaction;
 saves are versioned (see ``incidents.postmortems.editing``, which also holds the limits on
 text). The review workflow is in ``workflow.py``, action items in ``action_items.py``.
-
-Re-exported here for callers that import them from this module: the text limits (for
-``forms.py``) and the action-item services (for ``incidents/api.py``).
 """
 
 from datetime import datetime
@@ -16,18 +13,11 @@ from django.utils import timezone
 
 from incidents.models import Incident, Severity
 from incidents.postmortems import selectors
-from incidents.postmortems.action_items import (  # noqa: F401 - re-exported for incidents/api.py
-    action_item_create,
-    action_item_set_status,
-    action_item_update,
-)
-from incidents.postmortems.editing import (  # noqa: F401 - the limits, re-exported for forms.py
+from incidents.postmortems.editing import (
     BODY_MAX,
-    COMMENT_MAX,
     COPY_EVENTS_MAX,
     ENTRY_TEXT_MAX,
     MAX_TIMELINE,
-    REASON_MAX,
     VersionConflict,
     lock_editable,
     optional_text,
@@ -45,8 +35,8 @@ from incidents.postmortems.models import (
     PostmortemSettings,
     TimelineEntry,
 )
-from incidents.timeline import person_name
 from portal.people.models import Team
+from portal.people.names import person_name
 
 User = get_user_model()
 

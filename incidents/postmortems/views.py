@@ -8,7 +8,7 @@ The editor's pages (autosaving the header, sections and timeline) are in
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,8 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from incidents import selectors as incident_selectors
-from incidents.postmortems import action_items, export, selectors, services, workflow
+from incidents.postmortems import access, action_items, export, selectors, services, workflow
 from incidents.postmortems.forms import (
     ActionItemForm,
     ActionItemStatusForm,
@@ -67,7 +66,7 @@ def postmortem_list(request):
         "form": form,
         "page": page,
         "postmortems": page.object_list,
-        "in_progress": selectors.in_progress_for(user=request.user),
+        "in_progress": access.in_progress_for(user=request.user),
     }
     template = "postmortems/list.html"
     if request.htmx and request.htmx.target == "pm-results":
@@ -79,12 +78,7 @@ def postmortem_list(request):
 @login_required
 @require_POST
 def postmortem_start(request, incident_id):
-    incident = incident_selectors.incident_detail(pk=incident_id)
-    if not selectors.can_start(user=request.user, incident=incident):
-        raise PermissionDenied(
-            "Only the owning team's members, the incident's participants and staff can start "
-            "its postmortem."
-        )
+    incident = access.incident_for_postmortem_starter_or_403(user=request.user, pk=incident_id)
     postmortem, created = services.postmortem_start(incident=incident, by=request.user)
     if created:
         messages.success(request, "Postmortem started, pre-filled from the incident.")
@@ -95,11 +89,11 @@ def postmortem_start(request, incident_id):
 def detail_context(request, pm: Postmortem, **extra) -> dict:
     reviewers = list(pm.reviewers.all())
     mine = next((r for r in reviewers if r.user_id == request.user.pk), None)
-    can_items = selectors.can_manage_items(user=request.user, postmortem=pm)
+    can_items = access.can_manage_items(user=request.user, postmortem=pm)
     return {
         "pm": pm,
         "incident": pm.incident,
-        "can_edit": selectors.can_edit(user=request.user, postmortem=pm),
+        "can_edit": access.can_edit(user=request.user, postmortem=pm),
         "can_manage_items": can_items,
         "sections": [(s, render_markdown(s.body)) for s in pm.sections.all()],
         "timeline": list(pm.timeline.all()),
@@ -150,13 +144,13 @@ def _render_detail(request, pm: Postmortem, *, status: int = 200, **extra):
 @login_required
 @require_GET
 def postmortem_detail(request, pk):
-    return _render_detail(request, selectors.postmortem_for_reader(user=request.user, pk=pk))
+    return _render_detail(request, access.postmortem_for_reader_or_403(user=request.user, pk=pk))
 
 
 @login_required
 @require_GET
 def postmortem_export(request, pk):
-    pm = selectors.postmortem_for_reader(user=request.user, pk=pk)
+    pm = access.postmortem_for_reader_or_403(user=request.user, pk=pk)
     response = HttpResponse(
         export.postmortem_markdown(pm), content_type="text/markdown; charset=utf-8"
     )
@@ -164,19 +158,11 @@ def postmortem_export(request, pk):
     return response
 
 
-# ---------------------------------------------------------------------------------- editing
-def editable_or_403(request, pk) -> Postmortem:
-    pm = selectors.postmortem_for_editor(user=request.user, pk=pk)
-    if not pm.is_editable:
-        raise PermissionDenied("This postmortem is published: its text can no longer change.")
-    return pm
-
-
 # ---------------------------------------------------------------------------------- workflow
 @login_required
 @require_POST
 def review_request(request, pk):
-    pm = editable_or_403(request, pk)
+    pm = access.editable_postmortem_or_403(user=request.user, pk=pk)
     form = ReviewRequestForm(request.POST, team=pm.team)
     if form.is_valid():
         try:
@@ -194,7 +180,7 @@ def review_request(request, pk):
 @login_required
 @require_POST
 def reviewer_remove(request, pk, user_id):
-    pm = editable_or_403(request, pk)
+    pm = access.editable_postmortem_or_403(user=request.user, pk=pk)
     workflow.reviewer_remove(postmortem=pm, user=User(pk=user_id))
     messages.success(request, "Reviewer removed.")
     return redirect(_next_url(request, pm.get_absolute_url()))
@@ -202,9 +188,9 @@ def reviewer_remove(request, pk, user_id):
 
 def _workflow(request, pk, call, done: str, *, for_editor: bool = True):
     pm = (
-        selectors.postmortem_for_editor(user=request.user, pk=pk)
+        access.postmortem_for_editor_or_403(user=request.user, pk=pk)
         if for_editor
-        else selectors.postmortem_for_reader(user=request.user, pk=pk)
+        else access.postmortem_for_reader_or_403(user=request.user, pk=pk)
     )
     try:
         call(pm)
@@ -252,7 +238,7 @@ def back_to_draft(request, pk):
 @login_required
 @require_POST
 def comment_add(request, pk):
-    pm = selectors.postmortem_for_reader(user=request.user, pk=pk)
+    pm = access.postmortem_for_reader_or_403(user=request.user, pk=pk)
     form = CommentForm(request.POST)
     if form.is_valid():
         workflow.comment_add(postmortem=pm, body=form.cleaned_data["body"], by=request.user)
@@ -272,7 +258,7 @@ def _items_fragment(request, pm_pk: int, *, status: int = 200, **extra):
 @login_required
 @require_POST
 def item_add(request, pk):
-    pm = selectors.postmortem_for_editor(user=request.user, pk=pk)
+    pm = access.postmortem_for_editor_or_403(user=request.user, pk=pk)
     form = _item_form(pm, request.POST)
     if form.is_valid():
         try:
@@ -289,20 +275,11 @@ def item_add(request, pk):
     return _render_detail(request, pm, status=400, item_form=form)
 
 
-def _item_for_reader(request, pk) -> ActionItem:
-    item = selectors.action_item_detail(pk=pk)
-    if item.owner_id != request.user.pk and not selectors.can_read(
-        user=request.user, postmortem=item.postmortem
-    ):
-        raise PermissionDenied("This action item belongs to an unpublished postmortem.")
-    return item
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def item_detail(request, pk):
-    item = _item_for_reader(request, pk)
-    can_change = selectors.can_change_item(user=request.user, item=item)
+    item = access.action_item_for_reader_or_403(user=request.user, pk=pk)
+    can_change = access.can_change_item(user=request.user, item=item)
     initial = {
         "title": item.title,
         "owner": item.owner.username,
@@ -316,8 +293,7 @@ def item_detail(request, pk):
     status_form = ActionItemStatusForm(initial={"status": item.status, "reason": item.reason})
     code = 200
     if request.method == "POST":
-        if not can_change:
-            raise PermissionDenied("Only its owner and the postmortem's editors can change it.")
+        access.changeable_action_item_or_403(user=request.user, item=item)
         if request.POST.get("action") == "status":
             status_form = ActionItemStatusForm(request.POST)
             if status_form.is_valid():
@@ -362,9 +338,7 @@ def item_detail(request, pk):
 @require_POST
 def item_done(request, pk):
     """The one-click "done" of the lists; answers with the item's row."""
-    item = _item_for_reader(request, pk)
-    if not selectors.can_change_item(user=request.user, item=item):
-        raise PermissionDenied("Only its owner and the postmortem's editors can change it.")
+    item = access.action_item_for_changer_or_403(user=request.user, pk=pk)
     action_items.action_item_set_status(item=item, status=ActionItem.Status.DONE, by=request.user)
     if request.htmx:
         item = selectors.action_item_detail(pk=pk)
@@ -411,7 +385,9 @@ def team_items(request, slug):
     team = get_object_or_404(Team, slug=slug)
     include_closed = request.GET.get("closed") == "1"
     today = timezone.localdate()
-    qs = selectors.team_action_items(team=team, include_closed=include_closed, viewer=request.user)
+    qs = access.items_visible_to(
+        selectors.team_action_items(team=team, include_closed=include_closed), user=request.user
+    )
     if request.GET.get("overdue") == "1":
         qs = qs.filter(status=ActionItem.Status.OPEN, due_date__lt=today)
     page = Paginator(qs, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -18,7 +18,7 @@ from incidents.postmortems.editing import (
     required_text,
 )
 from incidents.postmortems.models import Postmortem, PostmortemComment, PostmortemReviewer
-from incidents.timeline import person_name
+from portal.people.names import person_name
 
 User = get_user_model()
 

@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from incidents import api as incidents_api
+from incidents.postmortems import api as postmortems_api
 from oncall import api as oncall_api
 from portal.api.exceptions import api_not_found
 from portal.api.views import ApiTokenViewSet
@@ -20,7 +21,15 @@ from portal.reports import api as reports_api
 
 app_name = "api"
 
-APPS = (people_api, reports_api, catalog_api, oncall_api, incidents_api, notifications_api)
+APPS = (
+    people_api,
+    reports_api,
+    catalog_api,
+    oncall_api,
+    incidents_api,
+    postmortems_api,
+    notifications_api,
+)
 
 router = DefaultRouter()
 router.register("tokens", ApiTokenViewSet, basename="token")

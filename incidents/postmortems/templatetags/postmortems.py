@@ -9,9 +9,10 @@ from datetime import timedelta
 from django import template
 from django.utils import timezone
 
-from incidents.postmortems import reminders, selectors
+from incidents.postmortems import access, reminders, selectors
 from incidents.postmortems.export import format_duration
 from incidents.postmortems.markdown import render_markdown
+from portal.people.names import person_name
 
 register = template.Library()
 
@@ -24,10 +25,7 @@ def markdown(text: str):
 
 @register.filter
 def person(user) -> str:
-    if user is None:
-        return "—"
-    profile = getattr(user, "profile", None)
-    return profile.name if profile is not None else user.get_username()
+    return person_name(user, nobody="—")
 
 
 @register.filter
@@ -42,23 +40,24 @@ def incident_postmortem_box(context, incident):
     request = context.get("request")
     user = getattr(request, "user", None)
     postmortem = selectors.postmortem_of_incident(incident=incident)
-    items = (
-        list(selectors.incident_action_items(incident=incident, viewer=user)[:50])
-        if postmortem
-        else []
-    )
+    items = []
+    if postmortem:
+        found = selectors.incident_action_items(incident=incident)
+        if user is not None:
+            found = access.items_visible_to(found, user=user)
+        items = list(found[:50])
     due_at = None
     if postmortem is None and incident.severity <= 2 and incident.resolved_at:
         days = selectors.settings_for(team=incident.team).postmortem_due_business_days
         due_at = reminders.postmortem_due_at(incident=incident, business_days=days)
-    can_read = bool(postmortem and user and selectors.can_read(user=user, postmortem=postmortem))
+    can_read = bool(postmortem and user and access.can_read(user=user, postmortem=postmortem))
     return {
         "incident": incident,
         "postmortem": postmortem,
         "can_read": can_read,
         "can_start": postmortem is None
         and user is not None
-        and selectors.can_start(user=user, incident=incident),
+        and access.can_start(user=user, incident=incident),
         "items": items,
         "due_at": due_at,
         "overdue_pm": bool(due_at and due_at <= timezone.now()),

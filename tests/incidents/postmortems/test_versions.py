@@ -8,8 +8,8 @@ from django.db import connection
 from django.urls import reverse
 
 from incidents.postmortems import services
+from incidents.postmortems.editing import VersionConflict
 from incidents.postmortems.models import PostmortemSection
-from incidents.postmortems.services import VersionConflict
 from tests import factories
 
 HX = {"HTTP_HX_REQUEST": "true"}
