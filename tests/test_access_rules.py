@@ -31,13 +31,6 @@ NOT_YET = {
     "incidents/postmortems/views.py",
     "incidents/selectors.py",
     "incidents/views.py",
-    # oncall and oncall/swaps
-    "oncall/api.py",
-    "oncall/swaps/actions.py",
-    "oncall/swaps/lists.py",
-    "oncall/swaps/services.py",
-    "oncall/swaps/views.py",
-    "oncall/views.py",
     # portal
     "portal/api/selectors.py",
     "portal/catalog/api.py",

@@ -32,10 +32,8 @@ UNLIMITED = {"oncall/engine.py"}
 # existed; their ceilings were raised to those sizes once, when it was merged.
 OVERSIZED = {
     "incidents/api.py": 1166,
-    "oncall/api.py": 944,
     "portal/reports/selectors.py": 716,
     "incidents/views.py": 727,
-    "oncall/views.py": 595,
     "oncall/services.py": 575,
     "oncall/selectors.py": 564,
     "oncall/swaps/services.py": 548,

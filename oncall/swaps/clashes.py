@@ -15,10 +15,11 @@ from oncall import engine
 from oncall import selectors as rota
 from oncall.models import Schedule
 from oncall.swaps import rules
+from oncall.swaps.actions import with_actions
 from oncall.swaps.duty import Span, time_off_by_user
-from oncall.swaps.lists import requests_qs, with_actions
 from oncall.swaps.models import SwapOverride, SwapRequest, TimeOff
 from oncall.swaps.notes import ShiftInfo, accepted_covers, whole_stretches
+from oncall.swaps.one_request import requests_qs
 from portal.people.models import Team
 
 # How far ahead "My shifts", the schedule card and the clash scan look.

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from oncall.forms import DATE, DATETIME
 from oncall.swaps.models import SwapRequest
-from oncall.swaps.selectors import person
 from portal.bounds import BoundedDateField, BoundedDateTimeField
+from portal.people.names import person_name
 
 User = get_user_model()
 
@@ -98,7 +98,7 @@ class SwapRequestForm(forms.Form):
         def label(user):
             hours = load.get(user.pk)
             extra = f" — {hours:.0f} h on call in 90 days" if hours is not None else ""
-            return f"{person(user)} (@{user.username}){extra}"
+            return f"{person_name(user)} (@{user.username}){extra}"
 
         self.fields["target"].label_from_instance = label
 

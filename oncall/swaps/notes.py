@@ -17,8 +17,9 @@ from oncall import engine
 from oncall import selectors as rota
 from oncall.models import Schedule
 from oncall.swaps import rules
-from oncall.swaps.duty import Span, person, time_off_by_user
+from oncall.swaps.duty import Span, time_off_by_user
 from oncall.swaps.models import SwapOverride, SwapRequest, TimeOff
+from portal.people.names import person_name
 
 # How far past the calendar's edges a viewer's stretch of duty is followed for "ask for cover".
 STRETCH_REACH = timedelta(days=35)
@@ -71,7 +72,7 @@ def calendar_notes(
         label, title, classes = "", "", []
         link = links.get(shift.source[1]) if shift.is_override else None
         if link is not None:
-            for_whom = person(link.covers_for)
+            for_whom = person_name(link.covers_for)
             label = f" for {for_whom}"
             kind = "swap" if link.request.kind == SwapRequest.Kind.SWAP else "cover"
             title = f" — covered by {shift.user_name} for {for_whom} ({kind} #{link.request_id})"

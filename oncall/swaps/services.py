@@ -26,15 +26,18 @@ from django.utils import timezone
 
 from oncall import services as rota_services
 from oncall.models import Schedule
-from oncall.swaps.duty import holds, person
+from oncall.swaps import access
+from oncall.swaps.duty import holds
 from oncall.swaps.eligibility import candidates, eligibility
 from oncall.swaps.history import event_record, request_save
-from oncall.swaps.lists import overlapping_open, requests_qs
-from oncall.swaps.messages import fmt, request_text, span_text, tell
+from oncall.swaps.lists import overlapping_open
+from oncall.swaps.messages import request_text, span_text, tell
 from oncall.swaps.models import SwapEvent, SwapOverride, SwapRequest, TimeOff
+from oncall.swaps.one_request import requests_qs
 from oncall.swaps.reminders import time_off_clashes_notify
-from portal.people.access import can_manage_team, is_member
+from portal.people.names import person_name
 from portal.people.selectors import team_managers
+from portal.timefmt import in_message
 
 Status = SwapRequest.Status
 Action = SwapEvent.Action
@@ -72,7 +75,7 @@ def _refuse_unless_live(request: SwapRequest, *, by, now: datetime, allowed=(Sta
     if request.status in (Status.ACCEPTED, Status.AWAITING_APPROVAL) and request.taker_id:
         if by is not None and request.taker_id == by.pk:
             raise ValidationError("You already took this request.")
-        raise ValidationError(f"{person(request.taker)} already took this request.")
+        raise ValidationError(f"{person_name(request.taker)} already took this request.")
     if request.status == Status.PENDING:
         raise ValidationError("Nobody has accepted this request yet.")
     messages = {
@@ -92,7 +95,7 @@ def _check_still_held(request: SwapRequest) -> None:
         end=request.end,
     ):
         raise ValidationError(
-            f"{person(request.requester)} no longer holds this shift (the rota changed): "
+            f"{person_name(request.requester)} no longer holds this shift (the rota changed): "
             "the request cannot take effect."
         )
     if request.kind == SwapRequest.Kind.SWAP and not holds(
@@ -102,7 +105,7 @@ def _check_still_held(request: SwapRequest) -> None:
         end=request.swap_end,
     ):
         raise ValidationError(
-            f"{person(request.target)} no longer holds the shift offered in exchange "
+            f"{person_name(request.target)} no longer holds the shift offered in exchange "
             "(the rota changed): the swap cannot take effect."
         )
 
@@ -141,7 +144,7 @@ def _take_effect(request: SwapRequest, *, taker, by, now: datetime) -> None:
         user=taker,
         start=request.start,
         end=request.end,
-        reason=f"Covering for {person(request.requester)} ({ref})",
+        reason=f"Covering for {person_name(request.requester)} ({ref})",
         by=by,
         now=now,
     )
@@ -152,7 +155,7 @@ def _take_effect(request: SwapRequest, *, taker, by, now: datetime) -> None:
             user=request.requester,
             start=request.swap_start,
             end=request.swap_end,
-            reason=f"Swap with {person(taker)} ({ref})",
+            reason=f"Swap with {person_name(taker)} ({ref})",
             by=by,
             now=now,
         )
@@ -162,10 +165,10 @@ def _take_effect(request: SwapRequest, *, taker, by, now: datetime) -> None:
     request_save(request, now, "taker", "status")
     for user in {request.requester, taker}:
         if user.pk == request.requester_id:
-            subject = f"{person(taker)} takes your shift: {request.schedule.name}"
-            body = f"{person(taker)} is now on call for {request_text(request, user)}."
+            subject = f"{person_name(taker)} takes your shift: {request.schedule.name}"
+            body = f"{person_name(taker)} is now on call for {request_text(request, user)}."
         else:
-            subject = f"You cover {person(request.requester)} on {request.schedule.name}"
+            subject = f"You cover {person_name(request.requester)} on {request.schedule.name}"
             body = f"You are now on call for {request_text(request, user)}."
         tell(request, user, "effective", subject, body + " It is in the calendar.")
     if request.created_by_id not in (None, request.requester_id, taker.pk):
@@ -173,8 +176,8 @@ def _take_effect(request: SwapRequest, *, taker, by, now: datetime) -> None:
             request,
             request.created_by,
             "effective",
-            f"In effect: {person(taker)} covers {person(request.requester)}",
-            f"{person(taker)} is now on call for {request_text(request, request.created_by)}.",
+            f"In effect: {person_name(taker)} covers {person_name(request.requester)}",
+            f"{person_name(taker)} is now on call for {request_text(request, request.created_by)}.",
         )
 
 
@@ -209,11 +212,9 @@ def swap_request_create(
     now = now or timezone.now()
     start = start or shift_start
     end = end or shift_end
-    team = schedule.team
-    manager = can_manage_team(user=by, team=team)
-    if by.pk != requester.pk and not manager:
+    if not access.can_ask_for(user=by, requester=requester, schedule=schedule):
         raise PermissionDenied("Only a manager of the team can ask for cover for somebody else.")
-    if assign and not manager:
+    if assign and not access.can_assign(user=by, schedule=schedule):
         raise PermissionDenied("Only a manager of the team can assign a shift directly.")
     is_swap = kind == SwapRequest.Kind.SWAP
     if kind not in SwapRequest.Kind.values:
@@ -241,15 +242,13 @@ def swap_request_create(
         raise ValidationError({"target": "Ask somebody else than the person holding the shift."})
     schedule = _lock_schedule(schedule.pk)
     if not holds(schedule=schedule, user_id=requester.pk, start=shift_start, end=shift_end):
-        who = "You do" if by.pk == requester.pk else f"{person(requester)} does"
+        who = "You do" if by.pk == requester.pk else f"{person_name(requester)} does"
         raise ValidationError(f"{who} not hold this shift on {schedule.name}.")
     if is_swap:
         if swap_start <= now:
             raise ValidationError({"swap_shift": "That shift has already begun."})
         if not holds(schedule=schedule, user_id=target.pk, start=swap_start, end=swap_end):
-            raise ValidationError(
-                {"swap_shift": f"{person(target)} does not hold that shift on {schedule.name}."}
-            )
+            raise ValidationError({"swap_shift": _not_held(target, schedule)})
     spans = [(start, end)] + ([(swap_start, swap_end)] if is_swap else [])
     clash = overlapping_open(schedule=schedule, spans=spans).first()
     if clash is not None:
@@ -280,11 +279,11 @@ def swap_request_create(
         except ValidationError as exc:
             raise ValidationError({"swap_shift" if is_swap else "target": exc.messages[0]}) from exc
     request.save()
-    note = "" if by.pk == requester.pk else f"for {person(requester)}"
+    note = "" if by.pk == requester.pk else f"for {person_name(requester)}"
     event_record(request, actor=by, action=Action.CREATED, now=now, note=note)
     if assign:
         event_record(
-            request, actor=by, action=Action.ASSIGNED, now=now, note=f"to {person(target)}"
+            request, actor=by, action=Action.ASSIGNED, now=now, note=f"to {person_name(target)}"
         )
         _take_effect(request, taker=target, by=by, now=now)
         return request
@@ -292,8 +291,12 @@ def swap_request_create(
     return request
 
 
+def _not_held(target, schedule: Schedule) -> str:
+    return f"{person_name(target)} does not hold that shift on {schedule.name}."
+
+
 def _ask(request: SwapRequest) -> None:
-    requester = person(request.requester)
+    requester = person_name(request.requester)
     if request.target is not None:
         verb = "proposes a swap" if request.kind == SwapRequest.Kind.SWAP else "asks you to cover"
         user = request.target
@@ -338,9 +341,9 @@ def swap_request_accept(*, request: SwapRequest, by, now: datetime | None = None
     if by.pk == request.requester_id:
         raise ValidationError("You cannot accept your own request.")
     team = request.schedule.team
-    if request.target_id is not None and request.target_id != by.pk:
-        raise PermissionDenied(f"This request is addressed to {person(request.target)}.")
-    if request.target_id is None and not is_member(user=by, team=team):
+    if not access.can_answer_request(user=by, request=request):
+        if request.target_id is not None:
+            raise PermissionDenied(f"This request is addressed to {person_name(request.target)}.")
         raise PermissionDenied(f"Only members of {team.name} can take this request.")
     _refuse_unless_live(request, by=by, now=now)
     request.schedule = _lock_schedule(request.schedule_id)
@@ -357,8 +360,8 @@ def swap_request_accept(*, request: SwapRequest, by, now: datetime | None = None
         request,
         request.requester,
         "taken",
-        f"{person(by)} accepted your request; a manager must approve it",
-        f"{person(by)} accepted to take {request_text(request, request.requester)}. "
+        f"{person_name(by)} accepted your request; a manager must approve it",
+        f"{person_name(by)} accepted to take {request_text(request, request.requester)}. "
         f"{team.name} needs a manager's approval before it takes effect.",
     )
     for manager in team_managers(team=team).select_related("profile"):
@@ -366,9 +369,10 @@ def swap_request_accept(*, request: SwapRequest, by, now: datetime | None = None
             request,
             manager,
             "approve",
-            f"Approve: {person(by)} covers {person(request.requester)} on {request.schedule.name}",
-            f"{person(by)} accepted to take {request_text(request, manager)} from "
-            f"{person(request.requester)}. Approve or reject it.",
+            f"Approve: {person_name(by)} covers {person_name(request.requester)} on "
+            f"{request.schedule.name}",
+            f"{person_name(by)} accepted to take {request_text(request, manager)} from "
+            f"{person_name(request.requester)}. Approve or reject it.",
         )
     return request
 
@@ -381,9 +385,9 @@ def swap_request_decline(*, request: SwapRequest, by, now: datetime | None = Non
     request = _lock(request.pk)
     if by.pk == request.requester_id:
         raise ValidationError("Withdraw your own request instead of declining it.")
-    if request.target_id is not None and request.target_id != by.pk:
-        raise PermissionDenied(f"This request is addressed to {person(request.target)}.")
-    if request.target_id is None and not is_member(user=by, team=request.schedule.team):
+    if not access.can_answer_request(user=by, request=request):
+        if request.target_id is not None:
+            raise PermissionDenied(f"This request is addressed to {person_name(request.target)}.")
         raise PermissionDenied("Only members of the team can answer this request.")
     _refuse_unless_live(request, by=by, now=now)
     if request.target_id is None:
@@ -397,8 +401,8 @@ def swap_request_decline(*, request: SwapRequest, by, now: datetime | None = Non
         request,
         request.requester,
         "declined",
-        f"{person(by)} declined your request: {request.schedule.name}",
-        f"{person(by)} cannot take {request_text(request, request.requester)}. "
+        f"{person_name(by)} declined your request: {request.schedule.name}",
+        f"{person_name(by)} cannot take {request_text(request, request.requester)}. "
         "Ask somebody else or open the request to the whole team.",
     )
     return request
@@ -408,8 +412,7 @@ def swap_request_decline(*, request: SwapRequest, by, now: datetime | None = Non
 def swap_request_withdraw(*, request: SwapRequest, by, now: datetime | None = None) -> SwapRequest:
     now = now or timezone.now()
     request = _lock(request.pk)
-    own = by.pk in (request.requester_id, request.created_by_id)
-    if not (own or can_manage_team(user=by, team=request.schedule.team)):
+    if not access.can_withdraw_request(user=by, request=request):
         raise PermissionDenied("Only the requester (or a manager) can withdraw this request.")
     _refuse_unless_live(request, by=by, now=now, allowed=SwapRequest.OPEN_STATUSES)
     request.status = Status.WITHDRAWN
@@ -420,8 +423,8 @@ def swap_request_withdraw(*, request: SwapRequest, by, now: datetime | None = No
             request,
             user,
             "withdrawn",
-            f"Withdrawn: {person(request.requester)}'s request on {request.schedule.name}",
-            f"{person(by)} withdrew the request about {request_text(request, user)}. "
+            f"Withdrawn: {person_name(request.requester)}'s request on {request.schedule.name}",
+            f"{person_name(by)} withdrew the request about {request_text(request, user)}. "
             "Nothing changes.",
         )
     return request
@@ -431,7 +434,7 @@ def swap_request_withdraw(*, request: SwapRequest, by, now: datetime | None = No
 def swap_request_approve(*, request: SwapRequest, by, now: datetime | None = None) -> SwapRequest:
     now = now or timezone.now()
     request = _lock(request.pk)
-    if not can_manage_team(user=by, team=request.schedule.team):
+    if not access.can_manage_request(user=by, request=request):
         raise PermissionDenied("Only a manager of the team can approve requests.")
     _refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
     request.schedule = _lock_schedule(request.schedule_id)
@@ -448,7 +451,7 @@ def swap_request_reject(
 ) -> SwapRequest:
     now = now or timezone.now()
     request = _lock(request.pk)
-    if not can_manage_team(user=by, team=request.schedule.team):
+    if not access.can_manage_request(user=by, request=request):
         raise PermissionDenied("Only a manager of the team can reject requests.")
     _refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
     request.status = Status.REJECTED
@@ -460,9 +463,9 @@ def swap_request_reject(
             request,
             user,
             "rejected",
-            f"Rejected by {person(by)}: {request.schedule.name}",
-            f"{person(by)} rejected the change to {request_text(request, user)}{why}. "
-            f"{person(request.requester)} stays on call.",
+            f"Rejected by {person_name(by)}: {request.schedule.name}",
+            f"{person_name(by)} rejected the change to {request_text(request, user)}{why}. "
+            f"{person_name(request.requester)} stays on call.",
         )
     return request
 
@@ -473,8 +476,8 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
     requester or the taker asks and the other confirms. Removes exactly its overrides."""
     now = now or timezone.now()
     request = _lock(request.pk)
-    manager = can_manage_team(user=by, team=request.schedule.team)
-    party = by.pk in (request.requester_id, request.taker_id)
+    manager = access.can_manage_request(user=by, request=request)
+    party = access.is_request_party(user=by, request=request)
     if not (manager or party):
         raise PermissionDenied("Only the two people concerned or a manager can revert this.")
     if request.status != Status.ACCEPTED:
@@ -484,7 +487,9 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
     other = request.taker if by.pk == request.requester_id else request.requester
     if not manager and request.revert_asked_by_id in (None, by.pk):
         if request.revert_asked_by_id == by.pk:
-            raise ValidationError(f"You already asked; waiting for {person(other)} to confirm.")
+            raise ValidationError(
+                f"You already asked; waiting for {person_name(other)} to confirm."
+            )
         request.revert_asked_by = by
         request_save(request, now, "revert_asked_by")
         event_record(request, actor=by, action=Action.REVERT_ASKED, now=now)
@@ -492,8 +497,8 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
             request,
             other,
             "revert-ask",
-            f"{person(by)} asks to undo: {request.schedule.name}",
-            f"{person(by)} asks to undo the change to {request_text(request, other)}. "
+            f"{person_name(by)} asks to undo: {request.schedule.name}",
+            f"{person_name(by)} asks to undo the change to {request_text(request, other)}. "
             "Confirm to put the rota back as it was.",
         )
         return request
@@ -510,8 +515,8 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
             user,
             "reverted",
             f"Undone: {request.schedule.name}",
-            f"{person(by)} reverted the change to {request_text(request, user)}: "
-            f"{person(request.requester)} is on call again as before.",
+            f"{person_name(by)} reverted the change to {request_text(request, user)}: "
+            f"{person_name(request.requester)} is on call again as before.",
         )
     return request
 
@@ -534,7 +539,8 @@ def time_off_create(
     clash = TimeOff.objects.filter(user=user, start__lt=end, end__gt=start).first()
     if clash is not None:
         raise ValidationError(
-            f"You already have time off from {fmt(clash.start, user)} to {fmt(clash.end, user)}."
+            f"You already have time off from {in_message(clash.start, user)} to "
+            f"{in_message(clash.end, user)}."
         )
     row = TimeOff.objects.create(user=user, start=start, end=end, note=note.strip())
     time_off_clashes_notify(rows=[row], now=now)
@@ -543,6 +549,5 @@ def time_off_create(
 
 @transaction.atomic
 def time_off_delete(*, time_off: TimeOff, by) -> None:
-    if time_off.user_id != by.pk and not by.is_staff:
-        raise PermissionDenied("You can remove only your own time off.")
+    access.time_off_delete_or_403(user=by, time_off=time_off)
     time_off.delete()

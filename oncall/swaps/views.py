@@ -14,28 +14,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from oncall import selectors as rota
-from oncall.swaps import selectors, services
+from oncall import access as rota_access
+from oncall.swaps import access, selectors, services
 from oncall.swaps.forms import RejectForm, ShiftRefForm, SwapRequestForm, TimeOffForm
 from oncall.swaps.models import SwapRequest, TimeOff
 from portal.forms import apply_validation_error
-from portal.people.access import can_manage_team, is_member, managed_teams
+from portal.people.selectors import team_members
 
 User = get_user_model()
 CHANGED_EVENT = "swapChanged"
 ROTA_CHANGED_EVENT = "rotaChanged"  # what the schedule page's calendar listens to
-
-
-# --------------------------------------------------------------------------------------------
-# Access
-# --------------------------------------------------------------------------------------------
-
-
-def _request_for_viewer(request, pk: int) -> SwapRequest:
-    swap = selectors.request_detail(pk=pk)
-    if not selectors.can_view(user=request.user, request=swap):
-        raise PermissionDenied("Only the schedule's team can see this request.")
-    return swap
 
 
 def _shift_ref(request, data):
@@ -43,12 +31,9 @@ def _shift_ref(request, data):
     form = ShiftRefForm(data)
     if not form.is_valid():
         return None, None, None, form
-    schedule = rota.schedule_detail(pk=form.cleaned_data["schedule"])
-    team = schedule.team
-    if not (request.user.is_staff or is_member(user=request.user, team=team)):
-        raise PermissionDenied("Only members of the team can ask for cover on its schedules.")
+    schedule = access.schedule_for_asker_or_404(user=request.user, pk=form.cleaned_data["schedule"])
     holder_id = form.cleaned_data.get("user") or request.user.pk
-    if holder_id != request.user.pk and not can_manage_team(user=request.user, team=team):
+    if holder_id != request.user.pk and not access.can_assign(user=request.user, schedule=schedule):
         raise PermissionDenied("Only a manager can ask for cover for somebody else.")
     holder = get_object_or_404(User.objects.select_related("profile"), pk=holder_id)
     return schedule, holder, form.cleaned_data, form
@@ -68,7 +53,7 @@ def _next_minute(now):
 def page(request):
     user = request.user
     now = timezone.now()
-    managed = list(managed_teams(user=user)) if not user.is_staff else []
+    managed = access.teams_managed_on_swaps_page(user=user)
     managed_ids = {t.pk for t in managed}
     clashes = selectors.team_clashes(teams={*user.teams.all(), *managed}, now=now)
     my_clashes = [c for c in clashes if c.shift.user_id == user.pk]
@@ -100,14 +85,12 @@ def page(request):
 def schedule_card(request, pk):
     """The swaps card under a schedule's calendar (loaded by htmx after the page, and again
     whenever a swap changes)."""
-    schedule = rota.schedule_detail(pk=pk)
     user = request.user
-    if not (user.is_staff or is_member(user=user, team=schedule.team)):
-        raise PermissionDenied("Only members of the team see its swaps.")
+    schedule = access.schedule_for_swaps_viewer_or_404(user=user, pk=pk)
     data = selectors.schedule_swaps(schedule=schedule, user=user)
     context = {
         "schedule": schedule,
-        "manager": can_manage_team(user=user, team=schedule.team),
+        "manager": rota_access.can_manage_schedule(user=user, schedule=schedule),
         "card": data,
     }
     return render(request, "swaps/_schedule_card.html", context)
@@ -120,7 +103,7 @@ def schedule_card(request, pk):
 
 def _new_form(request, schedule, holder, ref, data, now):
     people = (
-        User.objects.filter(memberships__team=schedule.team, is_active=True)
+        team_members(team=schedule.team)
         .exclude(pk=holder.pk)
         .select_related("profile")
         .order_by("username")
@@ -131,7 +114,7 @@ def _new_form(request, schedule, holder, ref, data, now):
         data,
         people=people,
         swap_shifts=selectors.swappable_shifts(schedule=schedule, requester_id=holder.pk, now=now),
-        can_assign=can_manage_team(user=request.user, team=schedule.team),
+        can_assign=access.can_assign(user=request.user, schedule=schedule),
         initial=initial,
     )
 
@@ -263,7 +246,7 @@ def _detail_context(request, swap, *, error="", reject_form=None):
         selectors.take_reasons(user=request.user, requests=[swap], now=now)
     actions = selectors.actions_for(user=request.user, request=swap, now=now)
     suggestions = []
-    manager = selectors.can_manage(user=request.user, request=swap)
+    manager = access.can_manage_request(user=request.user, request=swap)
     if (
         swap.status == SwapRequest.Status.PENDING
         and swap.target_id is None
@@ -292,7 +275,7 @@ def _detail_context(request, swap, *, error="", reject_form=None):
 @login_required
 @require_GET
 def detail(request, pk):
-    swap = _request_for_viewer(request, pk)
+    swap = access.request_for_viewer_or_404(user=request.user, pk=pk)
     return render(request, "swaps/detail.html", _detail_context(request, swap))
 
 
@@ -300,7 +283,7 @@ def _answer(request, pk, change):
     """Run a state change (``change(swap)`` returns what to tell the viewer) and answer: the
     request's action block (htmx, swapped in place in the inbox or on the swaps page) or a
     redirect; a refused change is a 400 with the reason and nothing changed."""
-    swap = _request_for_viewer(request, pk)
+    swap = access.request_for_viewer_or_404(user=request.user, pk=pk)
     try:
         done = change(swap)
     except ValidationError as exc:

@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from incidents import api as incidents_api
 from oncall import api as oncall_api
+from oncall.swaps import api as swaps_api
 from portal.api.exceptions import api_not_found
 from portal.api.views import ApiTokenViewSet
 from portal.catalog import api as catalog_api
@@ -20,7 +21,15 @@ from portal.reports import api as reports_api
 
 app_name = "api"
 
-APPS = (people_api, reports_api, catalog_api, oncall_api, incidents_api, notifications_api)
+APPS = (
+    people_api,
+    reports_api,
+    catalog_api,
+    oncall_api,
+    swaps_api,
+    incidents_api,
+    notifications_api,
+)
 
 router = DefaultRouter()
 router.register("tokens", ApiTokenViewSet, basename="token")
