@@ -18,7 +18,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from oncall import access, selectors, services
+from oncall import access, layer_services, selectors, services
 from oncall.models import Layer, Override, Schedule
 from oncall.serializers import (
     LayerMoveSerializer,
@@ -171,7 +171,7 @@ class LayerViewSet(ApiViewSet):
     def create(self, request, schedule_pk=None):
         schedule = self._schedule_to_change()
         data = self.body(LayerWriteSerializer)
-        layer = services.layer_create(schedule=schedule, by=request.user, **data)
+        layer = layer_services.layer_create(schedule=schedule, by=request.user, **data)
         return self._out(schedule, layer, status.HTTP_201_CREATED)
 
     @extend_schema(request=LayerUpdateSerializer, responses=LayerSerializer)
@@ -180,7 +180,7 @@ class LayerViewSet(ApiViewSet):
         layer = selectors.current_version(schedule=schedule, pk=pk)
         data = self.body(LayerUpdateSerializer, partial=partial)
         participants = data.pop("participants", None)
-        layer = services.layer_update(
+        layer = layer_services.layer_update(
             layer=layer, participants=participants, by=request.user, **data
         )
         return self._out(schedule, layer)
@@ -193,7 +193,7 @@ class LayerViewSet(ApiViewSet):
     def destroy(self, request, schedule_pk=None, pk=None):
         """Stop the layer from now on; its past shifts stay in the history."""
         schedule = self._schedule_to_change()
-        services.layer_remove(layer=selectors.current_version(schedule=schedule, pk=pk))
+        layer_services.layer_remove(layer=selectors.current_version(schedule=schedule, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=LayerMoveSerializer, responses=LayerSerializer)
@@ -203,7 +203,9 @@ class LayerViewSet(ApiViewSet):
         schedule = self._schedule_to_change()
         layer = selectors.current_version(schedule=schedule, pk=pk)
         data = self.body(LayerMoveSerializer)
-        layer = services.layer_move(layer=layer, up=data["direction"] == "up", by=request.user)
+        layer = layer_services.layer_move(
+            layer=layer, up=data["direction"] == "up", by=request.user
+        )
         return self._out(schedule, layer)
 
 

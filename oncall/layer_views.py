@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from oncall import access, selectors, services
+from oncall import access, layer_services, selectors
 from oncall.forms import LayerForm, ParticipantAddForm
 from oncall.views import after_change, detail_response, layers_context
 from portal.forms import apply_validation_error
@@ -38,7 +38,7 @@ def layer_create(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.layer_create(schedule=schedule, by=request.user, **_layer_kwargs(form))
+            layer_services.layer_create(schedule=schedule, by=request.user, **_layer_kwargs(form))
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -71,7 +71,7 @@ def layer_edit(request, pk, layer_pk):
     if request.method == "POST" and form.is_valid():
         data = _layer_kwargs(form)
         try:
-            services.layer_update(
+            layer_services.layer_update(
                 layer=layer, participants=data.pop("participants"), by=request.user, **data
             )
         except ValidationError as exc:
@@ -87,7 +87,7 @@ def layer_edit(request, pk, layer_pk):
 def layer_remove(request, pk, layer_pk):
     schedule = access.schedule_for_manager_or_404(user=request.user, pk=pk)
     layer = selectors.current_version(schedule=schedule, pk=layer_pk)
-    services.layer_remove(layer=layer)
+    layer_services.layer_remove(layer=layer)
     return after_change(
         request,
         schedule,
@@ -102,7 +102,9 @@ def layer_remove(request, pk, layer_pk):
 def layer_move(request, pk, layer_pk):
     schedule = access.schedule_for_manager_or_404(user=request.user, pk=pk)
     layer = selectors.current_version(schedule=schedule, pk=layer_pk)
-    services.layer_move(layer=layer, up=request.POST.get("direction") == "up", by=request.user)
+    layer_services.layer_move(
+        layer=layer, up=request.POST.get("direction") == "up", by=request.user
+    )
     return after_change(
         request, schedule, "layers", layers_context(request, schedule), "Layer order changed."
     )
@@ -134,7 +136,7 @@ def participant_add(request, pk, layer_pk):
     def change():
         if not form.is_valid():
             raise ValidationError(" ".join(e for errs in form.errors.values() for e in errs))
-        services.layer_participant_add(
+        layer_services.layer_participant_add(
             layer=layer, user=form.cleaned_data["username"], by=request.user
         )
 
@@ -151,7 +153,7 @@ def participant_remove(request, pk, layer_pk, user_pk):
         request,
         schedule,
         layer,
-        lambda: services.layer_participant_remove(layer=layer, user=user, by=request.user),
+        lambda: layer_services.layer_participant_remove(layer=layer, user=user, by=request.user),
         f"{user.get_username()} removed from {layer.name} from now on.",
     )
 
@@ -167,6 +169,8 @@ def participant_move(request, pk, layer_pk, user_pk):
         request,
         schedule,
         layer,
-        lambda: services.layer_participant_move(layer=layer, user=user, up=up, by=request.user),
+        lambda: layer_services.layer_participant_move(
+            layer=layer, user=user, up=up, by=request.user
+        ),
         "Rotation order changed.",
     )

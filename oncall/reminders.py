@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from oncall import engine, selectors
+from oncall import coverage, engine, selectors
 from oncall.models import RotaPreferences, Schedule
+from oncall.stretches import merge_stretches
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.people.models import Membership
@@ -134,7 +135,7 @@ def _stretch_end(loaded, schedule, stretch) -> datetime:
 
 
 def _stretches(loaded, schedule, intervals) -> list[selectors.Shift]:
-    return selectors.merge_stretches([loaded.shift(schedule.pk, i, schedule) for i in intervals])
+    return merge_stretches([loaded.shift(schedule.pk, i, schedule) for i in intervals])
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ def coverage_warnings_send(*, now: datetime | None = None) -> int:
     schedules = list(Schedule.objects.select_related("team").order_by("team_id", "name"))
     gaps_by_team: dict[int, list[tuple[Schedule, list]]] = defaultdict(list)
     for chunk in _chunks(schedules, CHUNK):
-        gaps = selectors.schedules_gaps(schedules=chunk, start=now)
+        gaps = coverage.schedules_gaps(schedules=chunk, start=now)
         for schedule in chunk:
             if gaps[schedule.pk]:
                 gaps_by_team[schedule.team_id].append((schedule, gaps[schedule.pk]))

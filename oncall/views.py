@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from oncall import access, calendar, selectors, services
+from oncall import access, calendar, coverage, selectors, services
 from oncall.forms import CalendarForm, OverrideForm, PreferencesForm, ScheduleForm
+from oncall.stretches import my_stretches
 from portal.forms import apply_validation_error
 from portal.people.access import can_manage_team, team_for_manager_or_404
 from portal.people.models import Team
@@ -120,8 +121,8 @@ def detail_response(request, schedule, *, status=200, layer_errors=None, overrid
         "views": calendar.VIEWS,
         "now_shift": current,
         "next_shift": upcoming,
-        "coverage_gaps": selectors.schedule_gaps(schedule=schedule, start=now),
-        "coverage_days": selectors.COVERAGE_DAYS,
+        "coverage_gaps": coverage.schedule_gaps(schedule=schedule, start=now),
+        "coverage_days": coverage.COVERAGE_DAYS,
         "can_manage": can_manage,
         "is_member": member,
         "has_feed": schedule.ical_token_hash is not None,
@@ -172,12 +173,12 @@ def team_schedules(request, slug):
     team = get_object_or_404(Team, slug=slug)
     now = timezone.now()
     rows = selectors.team_oncall(team=team, at=now)
-    gaps = selectors.schedules_gaps(schedules=[r[0] for r in rows], start=now)
+    gaps = coverage.schedules_gaps(schedules=[r[0] for r in rows], start=now)
     context = {
         "team": team,
         "rows": [(s, now_shift, next_shift, gaps[s.pk]) for s, now_shift, next_shift in rows],
         "can_manage": can_manage_team(user=request.user, team=team),
-        "coverage_days": selectors.COVERAGE_DAYS,
+        "coverage_days": coverage.COVERAGE_DAYS,
     }
     return render(request, "oncall/team_schedules.html", context)
 
@@ -304,7 +305,7 @@ def my_shifts(request):
         days = 30
     now = timezone.now()
     horizon = now + timedelta(days=days)
-    stretches = selectors.my_stretches(user=request.user, start=now, end=horizon)
+    stretches = my_stretches(user=request.user, start=now, end=horizon)
     per_schedule: dict[int, dict] = {}
     for stretch in stretches:
         entry = per_schedule.setdefault(

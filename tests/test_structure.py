@@ -34,9 +34,6 @@ OVERSIZED = {
     "incidents/api.py": 1166,
     "portal/reports/selectors.py": 716,
     "incidents/views.py": 727,
-    "oncall/services.py": 575,
-    "oncall/selectors.py": 564,
-    "oncall/swaps/services.py": 548,
     "incidents/models.py": 532,
 }
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from oncall.serializers import OverrideSerializer
 from oncall.swaps import access, selectors, services
+from oncall.swaps import time_off as time_off_services
 from oncall.swaps.models import SwapRequest, TimeOff
 from portal.api.base import ApiViewSet, BoundedDateTimeField, UsernameField, UserRefSerializer
 
@@ -277,13 +278,13 @@ class TimeOffViewSet(ApiViewSet):
     @extend_schema(request=TimeOffSerializer, responses={201: TimeOffSerializer})
     def create(self, request):
         data = self.body(TimeOffSerializer)
-        row = services.time_off_create(user=request.user, **data)
+        row = time_off_services.time_off_create(user=request.user, **data)
         return Response(TimeOffSerializer(row).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
         row = get_object_or_404(TimeOff, pk=pk)
-        services.time_off_delete(time_off=row, by=request.user)
+        time_off_services.time_off_delete(time_off=row, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

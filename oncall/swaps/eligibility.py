@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from oncall import selectors as rota
 from oncall.models import Schedule
+from oncall.stretches import merge_stretches
 from oncall.swaps import rules
 from oncall.swaps.duty import Duty, Span, duties, time_off_by_user
 from oncall.swaps.models import TimeOff
@@ -178,6 +179,6 @@ def swappable_shifts(
     final = rota.schedule_final(schedule=schedule, start=now, end=now + timedelta(days=60))
     return [
         s
-        for s in rota.merge_stretches(final)
+        for s in merge_stretches(final)
         if s.user_id != requester_id and s.start > now and s.user is not None
     ]

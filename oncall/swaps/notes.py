@@ -16,6 +16,7 @@ from django.utils import timezone
 from oncall import engine
 from oncall import selectors as rota
 from oncall.models import Schedule
+from oncall.stretches import merge_stretches
 from oncall.swaps import rules
 from oncall.swaps.duty import Span, time_off_by_user
 from oncall.swaps.models import SwapOverride, SwapRequest, TimeOff
@@ -124,7 +125,7 @@ def whole_stretches(*, pieces: list[rota.Shift], window: Span) -> dict[rota.Shif
                     if interval.user in user_ids
                 ]
     found.sort(key=lambda s: (s.schedule_id, s.user_id, s.start))
-    stretches = rota.merge_stretches(found)
+    stretches = merge_stretches(found)
     return {
         piece: next(
             s

@@ -1,6 +1,6 @@
-"""Writes about swap and cover requests and time off. Each runs in one transaction, records
-the change as a ``SwapEvent`` (who, what, when) and tells the people concerned through
-``portal.notifications.services.notify`` (idempotent by dedup key).
+"""Writes about swap and cover requests (time off: :mod:`oncall.swaps.time_off`). Each runs
+in one transaction, records the change as a ``SwapEvent`` (who, what, when) and tells the
+people concerned through ``portal.notifications.services.notify`` (idempotent by dedup key).
 
 Invariants:
 
@@ -11,6 +11,9 @@ Invariants:
   colleagues accepting one open request at the same moment exactly one wins;
 * a request takes effect by creating its overrides through the rotas service, in the same
   transaction, linked to it by ``SwapOverride``; a revert removes exactly those.
+
+The steps the changes share (locking, liveness, checks, taking effect) are in
+:mod:`oncall.swaps.transitions`; who may act, in :mod:`oncall.swaps.access`.
 
 Bad input raises ``ValidationError`` (nothing written); acting without the right raises
 ``PermissionDenied``.
@@ -28,157 +31,24 @@ from oncall import services as rota_services
 from oncall.models import Schedule
 from oncall.swaps import access
 from oncall.swaps.duty import holds
-from oncall.swaps.eligibility import candidates, eligibility
+from oncall.swaps.eligibility import candidates
 from oncall.swaps.history import event_record, request_save
 from oncall.swaps.lists import overlapping_open
 from oncall.swaps.messages import request_text, span_text, tell
-from oncall.swaps.models import SwapEvent, SwapOverride, SwapRequest, TimeOff
-from oncall.swaps.one_request import requests_qs
-from oncall.swaps.reminders import time_off_clashes_notify
+from oncall.swaps.models import SwapEvent, SwapRequest
+from oncall.swaps.transitions import (
+    check_still_held,
+    check_taker,
+    lock_request,
+    lock_schedule,
+    refuse_unless_live,
+    take_effect,
+)
 from portal.people.names import person_name
 from portal.people.selectors import team_managers
-from portal.timefmt import in_message
 
 Status = SwapRequest.Status
 Action = SwapEvent.Action
-
-
-# --------------------------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------------------------
-
-
-def _lock(pk: int) -> SwapRequest:
-    """The request, its row locked until the transaction ends, with what messages need."""
-    try:
-        request = SwapRequest.objects.select_for_update(of=("self",)).get(pk=pk)
-    except SwapRequest.DoesNotExist as exc:
-        raise ValidationError("This request no longer exists.") from exc
-    # Related rows are read after the lock, so they are as fresh as the request.
-    return requests_qs().get(pk=request.pk)
-
-
-def _lock_schedule(schedule_id: int) -> Schedule:
-    return (
-        Schedule.objects.select_for_update(of=("self",)).select_related("team").get(pk=schedule_id)
-    )
-
-
-def _refuse_unless_live(request: SwapRequest, *, by, now: datetime, allowed=(Status.PENDING,)):
-    """Refuse to act on a request that is no longer in one of the ``allowed`` states."""
-    if request.status in allowed and request.expires_at > now:
-        return
-    if request.status in SwapRequest.OPEN_STATUSES and request.expires_at <= now:
-        raise ValidationError("This request expired when the shift started.")
-    if request.status == Status.EXPIRED:
-        raise ValidationError("This request expired when the shift started.")
-    if request.status in (Status.ACCEPTED, Status.AWAITING_APPROVAL) and request.taker_id:
-        if by is not None and request.taker_id == by.pk:
-            raise ValidationError("You already took this request.")
-        raise ValidationError(f"{person_name(request.taker)} already took this request.")
-    if request.status == Status.PENDING:
-        raise ValidationError("Nobody has accepted this request yet.")
-    messages = {
-        Status.WITHDRAWN: "This request was withdrawn.",
-        Status.DECLINED: "This request was declined.",
-        Status.REJECTED: "A manager rejected this request.",
-        Status.REVERTED: "This request was reverted.",
-    }
-    raise ValidationError(messages.get(request.status, "This request can no longer be changed."))
-
-
-def _check_still_held(request: SwapRequest) -> None:
-    if not holds(
-        schedule=request.schedule,
-        user_id=request.requester_id,
-        start=request.start,
-        end=request.end,
-    ):
-        raise ValidationError(
-            f"{person_name(request.requester)} no longer holds this shift (the rota changed): "
-            "the request cannot take effect."
-        )
-    if request.kind == SwapRequest.Kind.SWAP and not holds(
-        schedule=request.schedule,
-        user_id=request.target_id,
-        start=request.swap_start,
-        end=request.swap_end,
-    ):
-        raise ValidationError(
-            f"{person_name(request.target)} no longer holds the shift offered in exchange "
-            "(the rota changed): the swap cannot take effect."
-        )
-
-
-def _check_taker(request: SwapRequest, taker, *, you: bool, now: datetime) -> None:
-    """The taker (and, in a swap, the requester for the shift they get) may take it."""
-    give = (request.swap_start, request.swap_end) if request.swap_start else None
-    why = eligibility(
-        schedule=request.schedule,
-        user=taker,
-        take=(request.start, request.end),
-        give=give,
-        you=you,
-        now=now,
-    )
-    if why:
-        raise ValidationError(f"{why}.")
-    if request.kind == SwapRequest.Kind.SWAP:
-        why = eligibility(
-            schedule=request.schedule,
-            user=request.requester,
-            take=(request.swap_start, request.swap_end),
-            give=(request.start, request.end),
-            now=now,
-        )
-        if why:
-            raise ValidationError(f"The swap cannot take effect: {why}.")
-
-
-def _take_effect(request: SwapRequest, *, taker, by, now: datetime) -> None:
-    """Create the overrides that realise the request, link them, mark it in effect and tell
-    both people. The caller holds the request's and the schedule's locks."""
-    ref = f"{request.get_kind_display().lower()} request #{request.pk}"
-    cover = rota_services.override_create(
-        schedule=request.schedule,
-        user=taker,
-        start=request.start,
-        end=request.end,
-        reason=f"Covering for {person_name(request.requester)} ({ref})",
-        by=by,
-        now=now,
-    )
-    SwapOverride.objects.create(request=request, override=cover, covers_for=request.requester)
-    if request.kind == SwapRequest.Kind.SWAP:
-        back = rota_services.override_create(
-            schedule=request.schedule,
-            user=request.requester,
-            start=request.swap_start,
-            end=request.swap_end,
-            reason=f"Swap with {person_name(taker)} ({ref})",
-            by=by,
-            now=now,
-        )
-        SwapOverride.objects.create(request=request, override=back, covers_for=taker)
-    request.taker = taker
-    request.status = Status.ACCEPTED
-    request_save(request, now, "taker", "status")
-    for user in {request.requester, taker}:
-        if user.pk == request.requester_id:
-            subject = f"{person_name(taker)} takes your shift: {request.schedule.name}"
-            body = f"{person_name(taker)} is now on call for {request_text(request, user)}."
-        else:
-            subject = f"You cover {person_name(request.requester)} on {request.schedule.name}"
-            body = f"You are now on call for {request_text(request, user)}."
-        tell(request, user, "effective", subject, body + " It is in the calendar.")
-    if request.created_by_id not in (None, request.requester_id, taker.pk):
-        tell(
-            request,
-            request.created_by,
-            "effective",
-            f"In effect: {person_name(taker)} covers {person_name(request.requester)}",
-            f"{person_name(taker)} is now on call for {request_text(request, request.created_by)}.",
-        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -240,7 +110,7 @@ def swap_request_create(
         )
     if target is not None and target.pk == requester.pk:
         raise ValidationError({"target": "Ask somebody else than the person holding the shift."})
-    schedule = _lock_schedule(schedule.pk)
+    schedule = lock_schedule(schedule.pk)
     if not holds(schedule=schedule, user_id=requester.pk, start=shift_start, end=shift_end):
         who = "You do" if by.pk == requester.pk else f"{person_name(requester)} does"
         raise ValidationError(f"{who} not hold this shift on {schedule.name}.")
@@ -275,7 +145,7 @@ def swap_request_create(
     )
     if target is not None:
         try:
-            _check_taker(request, target, you=False, now=now)
+            check_taker(request, target, you=False, now=now)
         except ValidationError as exc:
             raise ValidationError({"swap_shift" if is_swap else "target": exc.messages[0]}) from exc
     request.save()
@@ -285,7 +155,7 @@ def swap_request_create(
         event_record(
             request, actor=by, action=Action.ASSIGNED, now=now, note=f"to {person_name(target)}"
         )
-        _take_effect(request, taker=target, by=by, now=now)
+        take_effect(request, taker=target, by=by, now=now)
         return request
     _ask(request)
     return request
@@ -337,7 +207,7 @@ def swap_request_accept(*, request: SwapRequest, by, now: datetime | None = None
     """``by`` takes the request: it takes effect at once, or waits for a manager when the team
     requires approval."""
     now = now or timezone.now()
-    request = _lock(request.pk)
+    request = lock_request(request.pk)
     if by.pk == request.requester_id:
         raise ValidationError("You cannot accept your own request.")
     team = request.schedule.team
@@ -345,13 +215,13 @@ def swap_request_accept(*, request: SwapRequest, by, now: datetime | None = None
         if request.target_id is not None:
             raise PermissionDenied(f"This request is addressed to {person_name(request.target)}.")
         raise PermissionDenied(f"Only members of {team.name} can take this request.")
-    _refuse_unless_live(request, by=by, now=now)
-    request.schedule = _lock_schedule(request.schedule_id)
-    _check_still_held(request)
-    _check_taker(request, by, you=True, now=now)
+    refuse_unless_live(request, by=by, now=now)
+    request.schedule = lock_schedule(request.schedule_id)
+    check_still_held(request)
+    check_taker(request, by, you=True, now=now)
     event_record(request, actor=by, action=Action.ACCEPTED, now=now)
     if not team.swap_approval_required:
-        _take_effect(request, taker=by, by=by, now=now)
+        take_effect(request, taker=by, by=by, now=now)
         return request
     request.taker = by
     request.status = Status.AWAITING_APPROVAL
@@ -382,14 +252,14 @@ def swap_request_decline(*, request: SwapRequest, by, now: datetime | None = Non
     """The named colleague says no (the request ends); on an open request a colleague passes
     (it stays open for the others and leaves their lists)."""
     now = now or timezone.now()
-    request = _lock(request.pk)
+    request = lock_request(request.pk)
     if by.pk == request.requester_id:
         raise ValidationError("Withdraw your own request instead of declining it.")
     if not access.can_answer_request(user=by, request=request):
         if request.target_id is not None:
             raise PermissionDenied(f"This request is addressed to {person_name(request.target)}.")
         raise PermissionDenied("Only members of the team can answer this request.")
-    _refuse_unless_live(request, by=by, now=now)
+    refuse_unless_live(request, by=by, now=now)
     if request.target_id is None:
         if not request.events.filter(actor=by, action=Action.PASSED).exists():
             event_record(request, actor=by, action=Action.PASSED, now=now)
@@ -411,10 +281,10 @@ def swap_request_decline(*, request: SwapRequest, by, now: datetime | None = Non
 @transaction.atomic
 def swap_request_withdraw(*, request: SwapRequest, by, now: datetime | None = None) -> SwapRequest:
     now = now or timezone.now()
-    request = _lock(request.pk)
+    request = lock_request(request.pk)
     if not access.can_withdraw_request(user=by, request=request):
         raise PermissionDenied("Only the requester (or a manager) can withdraw this request.")
-    _refuse_unless_live(request, by=by, now=now, allowed=SwapRequest.OPEN_STATUSES)
+    refuse_unless_live(request, by=by, now=now, allowed=SwapRequest.OPEN_STATUSES)
     request.status = Status.WITHDRAWN
     request_save(request, now, "status")
     event_record(request, actor=by, action=Action.WITHDRAWN, now=now)
@@ -433,15 +303,15 @@ def swap_request_withdraw(*, request: SwapRequest, by, now: datetime | None = No
 @transaction.atomic
 def swap_request_approve(*, request: SwapRequest, by, now: datetime | None = None) -> SwapRequest:
     now = now or timezone.now()
-    request = _lock(request.pk)
+    request = lock_request(request.pk)
     if not access.can_manage_request(user=by, request=request):
         raise PermissionDenied("Only a manager of the team can approve requests.")
-    _refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
-    request.schedule = _lock_schedule(request.schedule_id)
-    _check_still_held(request)
-    _check_taker(request, request.taker, you=False, now=now)
+    refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
+    request.schedule = lock_schedule(request.schedule_id)
+    check_still_held(request)
+    check_taker(request, request.taker, you=False, now=now)
     event_record(request, actor=by, action=Action.APPROVED, now=now)
-    _take_effect(request, taker=request.taker, by=by, now=now)
+    take_effect(request, taker=request.taker, by=by, now=now)
     return request
 
 
@@ -450,10 +320,10 @@ def swap_request_reject(
     *, request: SwapRequest, by, note: str = "", now: datetime | None = None
 ) -> SwapRequest:
     now = now or timezone.now()
-    request = _lock(request.pk)
+    request = lock_request(request.pk)
     if not access.can_manage_request(user=by, request=request):
         raise PermissionDenied("Only a manager of the team can reject requests.")
-    _refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
+    refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
     request.status = Status.REJECTED
     request_save(request, now, "status")
     event_record(request, actor=by, action=Action.REJECTED, now=now, note=note.strip()[:300])
@@ -475,7 +345,7 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
     """Undo a request in effect before its shift starts: at once for a manager; otherwise the
     requester or the taker asks and the other confirms. Removes exactly its overrides."""
     now = now or timezone.now()
-    request = _lock(request.pk)
+    request = lock_request(request.pk)
     manager = access.can_manage_request(user=by, request=request)
     party = access.is_request_party(user=by, request=request)
     if not (manager or party):
@@ -502,7 +372,7 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
             "Confirm to put the rota back as it was.",
         )
         return request
-    _lock_schedule(request.schedule_id)
+    lock_schedule(request.schedule_id)
     for link in request.links.select_related("override"):
         rota_services.override_remove(override=link.override, now=now)
     request.status = Status.REVERTED
@@ -519,35 +389,3 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
             f"{person_name(request.requester)} is on call again as before.",
         )
     return request
-
-
-# --------------------------------------------------------------------------------------------
-# Time off
-# --------------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def time_off_create(
-    *, user, start: datetime, end: datetime, note: str = "", now: datetime | None = None
-) -> TimeOff:
-    """Record time off; the person and their managers hear about shifts it clashes with."""
-    now = now or timezone.now()
-    if end <= start:
-        raise ValidationError({"end": "The last day cannot be before the first."})
-    if end <= now:
-        raise ValidationError({"end": "This time off is already over."})
-    clash = TimeOff.objects.filter(user=user, start__lt=end, end__gt=start).first()
-    if clash is not None:
-        raise ValidationError(
-            f"You already have time off from {in_message(clash.start, user)} to "
-            f"{in_message(clash.end, user)}."
-        )
-    row = TimeOff.objects.create(user=user, start=start, end=end, note=note.strip())
-    time_off_clashes_notify(rows=[row], now=now)
-    return row
-
-
-@transaction.atomic
-def time_off_delete(*, time_off: TimeOff, by) -> None:
-    access.time_off_delete_or_403(user=by, time_off=time_off)
-    time_off.delete()

@@ -16,6 +16,7 @@ from django_htmx.http import trigger_client_event
 
 from oncall import access as rota_access
 from oncall.swaps import access, selectors, services
+from oncall.swaps import time_off as time_off_services
 from oncall.swaps.forms import RejectForm, ShiftRefForm, SwapRequestForm, TimeOffForm
 from oncall.swaps.models import SwapRequest, TimeOff
 from portal.forms import apply_validation_error
@@ -407,7 +408,7 @@ def time_off(request):
     form = TimeOffForm(request.POST, zone=timezone.get_current_timezone())
     if form.is_valid():
         try:
-            services.time_off_create(
+            time_off_services.time_off_create(
                 user=request.user,
                 start=form.cleaned_data["start"],
                 end=form.cleaned_data["end"],
@@ -429,7 +430,7 @@ def time_off(request):
 @require_POST
 def time_off_delete(request, pk):
     row = get_object_or_404(TimeOff, pk=pk)
-    services.time_off_delete(time_off=row, by=request.user)
+    time_off_services.time_off_delete(time_off=row, by=request.user)
     if request.htmx:
         return render(request, "swaps/_time_off.html", _time_off_context(request))
     messages.success(request, "Time off removed.")

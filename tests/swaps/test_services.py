@@ -10,6 +10,7 @@ from oncall import selectors as rota
 from oncall.models import Override
 from oncall.swaps import selectors, services
 from oncall.swaps.models import SwapEvent, SwapOverride, SwapRequest, TimeOff
+from oncall.swaps.time_off import time_off_create
 from portal.notifications.models import Message
 from tests import factories
 from tests.swaps.conftest import holder, next_shift
@@ -437,7 +438,7 @@ class TestSuggestions:
 class TestTimeOff:
     def test_recording_time_off_flags_clashing_shifts(self, schedule, manager, alice):
         shift = next_shift(schedule, alice)
-        row = services.time_off_create(
+        row = time_off_create(
             user=alice, start=shift.start - timedelta(days=1), end=shift.end + timedelta(days=1)
         )
         assert any(k.startswith(f"timeoff-clash:{row.pk}:{schedule.pk}:") for k in keys(alice))
@@ -450,12 +451,10 @@ class TestTimeOff:
 
         now = timezone.now()
         with pytest.raises(ValidationError):
-            services.time_off_create(user=alice, start=now - timedelta(days=3), end=now)
-        services.time_off_create(user=alice, start=now, end=now + timedelta(days=2))
+            time_off_create(user=alice, start=now - timedelta(days=3), end=now)
+        time_off_create(user=alice, start=now, end=now + timedelta(days=2))
         with pytest.raises(ValidationError, match="already have time off"):
-            services.time_off_create(
-                user=alice, start=now + timedelta(days=1), end=now + timedelta(days=4)
-            )
+            time_off_create(user=alice, start=now + timedelta(days=1), end=now + timedelta(days=4))
         assert TimeOff.objects.count() == 1
 
 
