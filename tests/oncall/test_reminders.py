@@ -188,4 +188,4 @@ def test_the_message_gives_the_end_of_a_long_stretch(schedule, alice):
     cover(schedule, alice, NOW + timedelta(minutes=30, days=4), hours=24 * 6)
     reminders.shift_reminders_send(now=NOW)
     [message] = reminded(alice)
-    assert "to Sat 15 Jun 2024 08:30 UTC." in message.body
+    assert "to Sat 15 Jun 08:30 UTC." in message.body
