@@ -17,6 +17,7 @@ from django_htmx.http import trigger_client_event
 from oncall import access, calendar, coverage, selectors, services
 from oncall.forms import CalendarForm, OverrideForm, PreferencesForm, ScheduleForm
 from oncall.stretches import my_stretches
+from oncall.swaps import notes as swap_notes
 from portal.forms import apply_validation_error
 from portal.people.access import can_manage_team, team_for_manager_or_404
 from portal.people.models import Team
@@ -312,8 +313,14 @@ def my_shifts(request):
             stretch.schedule_id, {"schedule": stretch.schedule, "hours": 0}
         )
         entry["hours"] += stretch.window_hours
+    notes = None
+    if stretches:  # the swaps column: my time off and requests, two queries for all rows
+        notes = swap_notes.MyShiftNotes(
+            user=request.user, start=now, end=now + swap_notes.MY_SHIFTS_AHEAD
+        )
     context = {
         "stretches": stretches,
+        "rows": [(s, notes.for_shift(s.shift)) for s in stretches] if notes else [],
         "now": now,
         "horizon": horizon,
         "days": days,

@@ -152,6 +152,10 @@ def ask_url(shift: rota.Shift) -> str:
     return f"{reverse('swaps:new')}?{query}"
 
 
+# "My shifts" looks at most this far ahead.
+MY_SHIFTS_AHEAD = timedelta(days=92)
+
+
 @dataclass
 class ShiftInfo:
     """For one of my stretches of duty: my time off that clashes and my requests about it."""

@@ -1,23 +1,17 @@
 """Tags behind the small includes other pages carry (the inbox, "My shifts", the schedule page,
-the profile). The inbox's tag shows what the inbox loaded beforehand; the others query for
-themselves, once per page, so those pages need not know swaps."""
+the profile). The inbox and "My shifts" load what their tags show beforehand; the profile's
+time-off section still loads its own rows."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from django import template
 from django.utils import timezone
 
 from oncall.swaps.clashes import upcoming_time_off
 from oncall.swaps.forms import TimeOffForm, iso
-from oncall.swaps.notes import MyShiftNotes
 from portal.people.names import person_name
 
 register = template.Library()
-
-# "My shifts" looks at most this far ahead.
-MY_SHIFTS_AHEAD = timedelta(days=92)
 
 
 @register.filter
@@ -48,31 +42,11 @@ def swap_inbox_actions(context, message):
     }
 
 
-def _my_notes(context) -> MyShiftNotes:
-    request = context["request"]
-    notes = getattr(request, "_swaps_my_notes", None)
-    if notes is None:
-        now = timezone.now()
-        notes = MyShiftNotes(user=request.user, start=now, end=now + MY_SHIFTS_AHEAD)
-        request._swaps_my_notes = notes
-    return notes
-
-
-@register.inclusion_tag("swaps/_shift_cell.html", takes_context=True)
-def swap_shift_cell(context, shift):
-    """For one of my shifts: a time-off clash flag, my open requests about it, and the
-    "ask for cover" / "propose a swap" buttons (one click when it clashes)."""
-    info = _my_notes(context).for_shift(shift)
-    return {
-        "shift": shift,
-        "info": info,
-        "csrf_token": context.get("csrf_token"),
-    }
-
-
 @register.inclusion_tag("swaps/_shift_cell.html", takes_context=True)
 def swap_shift_actions(context, shift, info):
-    """The same, for a shift whose ``ShiftInfo`` the page has already worked out."""
+    """For one of my shifts: a time-off clash flag, my open requests about it, and the
+    "ask for cover" / "propose a swap" buttons (one click when it clashes), from the
+    ``ShiftInfo`` the page worked out beforehand."""
     return {
         "shift": shift,
         "info": info,
