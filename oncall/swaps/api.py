@@ -4,7 +4,8 @@ one's own time off.
 
 Requests are seen by the schedule's team (:mod:`oncall.swaps.access`) and answered as the swap
 services allow (they raise PermissionDenied or ValidationError themselves). Writes go through
-:mod:`oncall.swaps.services`, reads through the swaps selectors.
+:mod:`oncall.swaps.services` and :mod:`oncall.swaps.time_off`, reads through the modules
+that own each list (:mod:`oncall.swaps.lists`, :mod:`oncall.swaps.one_request`, …).
 """
 
 from django.shortcuts import get_object_or_404
@@ -14,9 +15,19 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from oncall.serializers import OverrideSerializer
-from oncall.swaps import access, selectors, services
+from oncall.swaps import access, services
 from oncall.swaps import time_off as time_off_services
+from oncall.swaps.actions import actions_for
+from oncall.swaps.clashes import upcoming_time_off
+from oncall.swaps.lists import (
+    history,
+    my_requests,
+    open_requests_for,
+    requests_to_me,
+    team_requests,
+)
 from oncall.swaps.models import SwapRequest, TimeOff
+from oncall.swaps.one_request import request_detail, request_events, request_overrides
 from portal.api.base import ApiViewSet, BoundedDateTimeField, UsernameField, UserRefSerializer
 
 
@@ -76,7 +87,7 @@ class SwapRequestSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(SwapActionsSerializer)
     def get_actions(self, swap):
-        actions = selectors.actions_for(user=self.context["request"].user, request=swap)
+        actions = actions_for(user=self.context["request"].user, request=swap)
         return SwapActionsSerializer(actions).data
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -101,11 +112,11 @@ class SwapDetailSerializer(SwapRequestSerializer):
 
     @extend_schema_field(SwapEventSerializer(many=True))
     def get_events(self, swap):
-        return SwapEventSerializer(selectors.request_events(request=swap), many=True).data
+        return SwapEventSerializer(request_events(request=swap), many=True).data
 
     @extend_schema_field(OverrideSerializer(many=True))
     def get_overrides(self, swap):
-        links = selectors.request_overrides(request=swap)
+        links = request_overrides(request=swap)
         return OverrideSerializer([link.override for link in links], many=True).data
 
 
@@ -168,7 +179,7 @@ class SwapRequestViewSet(ApiViewSet):
         return access.request_for_viewer_or_404(user=self.request.user, pk=pk)
 
     def _out(self, pk, code=status.HTTP_200_OK) -> Response:
-        swap = selectors.request_detail(pk=pk)
+        swap = request_detail(pk=pk)
         return Response(
             SwapDetailSerializer(swap, context={"request": self.request}).data, status=code
         )
@@ -178,15 +189,15 @@ class SwapRequestViewSet(ApiViewSet):
         box = self.query(SwapFilterSerializer)["box"]
         user = request.user
         if box == "to_me":
-            rows = selectors.requests_to_me(user=user)
+            rows = requests_to_me(user=user)
         elif box == "mine":
-            rows = selectors.my_requests(user=user)
+            rows = my_requests(user=user)
         elif box == "open":
-            rows = selectors.open_requests_for(user=user)
+            rows = open_requests_for(user=user)
         elif box == "team":
-            rows = selectors.team_requests(user=user)
+            rows = team_requests(user=user)
         else:
-            rows = selectors.history(user=user)
+            rows = history(user=user)
         return self.page_or_list(rows, SwapRequestSerializer)
 
     @extend_schema(responses=SwapDetailSerializer)
@@ -270,7 +281,7 @@ class TimeOffViewSet(ApiViewSet):
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        return selectors.upcoming_time_off(user=self.request.user)
+        return upcoming_time_off(user=self.request.user)
 
     def list(self, request):
         return self.page_or_list(self.get_queryset(), TimeOffSerializer)

@@ -15,10 +15,23 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from oncall import access as rota_access
-from oncall.swaps import access, selectors, services
+from oncall.swaps import access, services
 from oncall.swaps import time_off as time_off_services
+from oncall.swaps.actions import actions_for, with_actions
+from oncall.swaps.clashes import schedule_swaps, team_clashes, upcoming_time_off
+from oncall.swaps.eligibility import candidates, swappable_shifts
 from oncall.swaps.forms import RejectForm, ShiftRefForm, SwapRequestForm, TimeOffForm
+from oncall.swaps.lists import (
+    history,
+    my_requests,
+    open_requests_for,
+    requests_to_me,
+    take_reasons,
+    team_requests,
+    team_schedules_of,
+)
 from oncall.swaps.models import SwapRequest, TimeOff
+from oncall.swaps.one_request import request_detail, request_events, request_overrides
 from portal.forms import apply_validation_error
 from portal.people.selectors import team_members
 
@@ -56,25 +69,23 @@ def page(request):
     now = timezone.now()
     managed = access.teams_managed_on_swaps_page(user=user)
     managed_ids = {t.pk for t in managed}
-    clashes = selectors.team_clashes(teams={*user.teams.all(), *managed}, now=now)
+    clashes = team_clashes(teams={*user.teams.all(), *managed}, now=now)
     my_clashes = [c for c in clashes if c.shift.user_id == user.pk]
-    team_clashes = [
+    others_clashes = [
         c for c in clashes if c.shift.user_id != user.pk and c.shift.schedule.team_id in managed_ids
     ]
     rows = {
-        "to_me": selectors.requests_to_me(user=user, now=now),
-        "mine": selectors.my_requests(user=user, now=now),
-        "open": selectors.open_requests_for(user=user, now=now, reasons=False),
-        "team": selectors.team_requests(user=user, now=now) if managed else [],
+        "to_me": requests_to_me(user=user, now=now),
+        "mine": my_requests(user=user, now=now),
+        "open": open_requests_for(user=user, now=now, reasons=False),
+        "team": team_requests(user=user, now=now) if managed else [],
     }
-    selectors.with_actions(
-        user=user, requests=[r for items in rows.values() for r in items], now=now
-    )
+    with_actions(user=user, requests=[r for items in rows.values() for r in items], now=now)
     context = {
         **rows,
-        "history": selectors.history(user=user, closed_only=True),
+        "history": history(user=user, closed_only=True),
         "my_clashes": my_clashes,
-        "team_clashes": team_clashes,
+        "team_clashes": others_clashes,
         "is_manager": bool(managed),
         "now": now,
     }
@@ -88,7 +99,7 @@ def schedule_card(request, pk):
     whenever a swap changes)."""
     user = request.user
     schedule = access.schedule_for_swaps_viewer_or_404(user=user, pk=pk)
-    data = selectors.schedule_swaps(schedule=schedule, user=user)
+    data = schedule_swaps(schedule=schedule, user=user)
     context = {
         "schedule": schedule,
         "manager": rota_access.can_manage_schedule(user=user, schedule=schedule),
@@ -114,7 +125,7 @@ def _new_form(request, schedule, holder, ref, data, now):
     return SwapRequestForm(
         data,
         people=people,
-        swap_shifts=selectors.swappable_shifts(schedule=schedule, requester_id=holder.pk, now=now),
+        swap_shifts=swappable_shifts(schedule=schedule, requester_id=holder.pk, now=now),
         can_assign=access.can_assign(user=request.user, schedule=schedule),
         initial=initial,
     )
@@ -145,7 +156,7 @@ def new(request):
                 if error.code != "required"
                 for message in error.messages
             ],
-            "schedules": selectors.team_schedules_of(user=request.user),
+            "schedules": team_schedules_of(user=request.user),
         }
         return render(request, "swaps/bad_link.html", context, status=400)
     now = timezone.now()
@@ -178,7 +189,7 @@ def new(request):
     start, end = _range(data or request.GET, ref, now)
     suggestions = []
     if start < end:
-        suggestions = selectors.candidates(
+        suggestions = candidates(
             schedule=schedule, start=start, end=end, exclude_user_ids=[holder.pk], now=now
         )
     form.show_load({c.user.pk: c.load_hours for c in suggestions})
@@ -244,8 +255,8 @@ def _fragment(request, *, swap=None, error="", status=200):
 def _detail_context(request, swap, *, error="", reject_form=None):
     now = timezone.now()
     if not error:  # a refused change already says why
-        selectors.take_reasons(user=request.user, requests=[swap], now=now)
-    actions = selectors.actions_for(user=request.user, request=swap, now=now)
+        take_reasons(user=request.user, requests=[swap], now=now)
+    actions = actions_for(user=request.user, request=swap, now=now)
     suggestions = []
     manager = access.can_manage_request(user=request.user, request=swap)
     if (
@@ -254,7 +265,7 @@ def _detail_context(request, swap, *, error="", reject_form=None):
         and swap.expires_at > now
         and (request.user.pk in (swap.requester_id, swap.created_by_id) or manager)
     ):
-        suggestions = selectors.candidates(
+        suggestions = candidates(
             schedule=swap.schedule,
             start=swap.start,
             end=swap.end,
@@ -265,8 +276,8 @@ def _detail_context(request, swap, *, error="", reject_form=None):
         "swap": swap,
         "actions": actions,
         "error": error,
-        "events": selectors.request_events(request=swap),
-        "overrides": selectors.request_overrides(request=swap),
+        "events": request_events(request=swap),
+        "overrides": request_overrides(request=swap),
         "suggestions": suggestions,
         "reject_form": reject_form or RejectForm(),
         "now": now,
@@ -289,7 +300,7 @@ def _answer(request, pk, change):
         done = change(swap)
     except ValidationError as exc:
         error = " ".join(exc.messages)
-        swap = selectors.request_detail(pk=pk)
+        swap = request_detail(pk=pk)
         if request.htmx:
             return _actions_response(request, swap, error=error, status=400)
         return render(
@@ -298,7 +309,7 @@ def _answer(request, pk, change):
             _detail_context(request, swap, error=error),
             status=400,
         )
-    swap = selectors.request_detail(pk=pk)
+    swap = request_detail(pk=pk)
     if request.htmx:
         response = _actions_response(request, swap, note=done)
         trigger_client_event(response, CHANGED_EVENT)
@@ -313,7 +324,7 @@ def _answer(request, pk, change):
 def _actions_response(request, swap, *, note="", error="", status=200):
     context = {
         "swap": swap,
-        "actions": selectors.actions_for(user=request.user, request=swap),
+        "actions": actions_for(user=request.user, request=swap),
         "note": note,
         "error": error,
     }
@@ -395,7 +406,7 @@ def revert(request, pk):
 def _time_off_context(request, form=None) -> dict:
     zone = timezone.get_current_timezone()
     return {
-        "time_off": selectors.upcoming_time_off(user=request.user),
+        "time_off": upcoming_time_off(user=request.user),
         "time_off_form": form or TimeOffForm(zone=zone),
     }
 
