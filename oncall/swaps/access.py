@@ -61,10 +61,11 @@ def is_request_party(*, user, request: SwapRequest) -> bool:
     return user.pk in (request.requester_id, request.taker_id)
 
 
-def can_ask_for(*, user, requester, schedule: Schedule) -> bool:
-    """Whether ``user`` may ask for cover of ``requester``'s shift: their own, or anyone's
-    for a manager of the team."""
-    return user.pk == requester.pk or rota_access.can_manage_schedule(user=user, schedule=schedule)
+def can_ask_for(*, user, requester_id: int, schedule: Schedule) -> bool:
+    """Whether ``user`` may ask for cover of the shift of ``requester_id``: their own, or
+    anyone's for a manager of the team."""
+    own = user.pk == requester_id
+    return own or rota_access.can_manage_schedule(user=user, schedule=schedule)
 
 
 def can_assign(*, user, schedule: Schedule) -> bool:

@@ -82,7 +82,7 @@ def swap_request_create(
     now = now or timezone.now()
     start = start or shift_start
     end = end or shift_end
-    if not access.can_ask_for(user=by, requester=requester, schedule=schedule):
+    if not access.can_ask_for(user=by, requester_id=requester.pk, schedule=schedule):
         raise PermissionDenied("Only a manager of the team can ask for cover for somebody else.")
     if assign and not access.can_assign(user=by, schedule=schedule):
         raise PermissionDenied("Only a manager of the team can assign a shift directly.")

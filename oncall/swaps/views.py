@@ -47,7 +47,7 @@ def _shift_ref(request, data):
         return None, None, None, form
     schedule = access.schedule_for_asker_or_404(user=request.user, pk=form.cleaned_data["schedule"])
     holder_id = form.cleaned_data.get("user") or request.user.pk
-    if holder_id != request.user.pk and not access.can_assign(user=request.user, schedule=schedule):
+    if not access.can_ask_for(user=request.user, requester_id=holder_id, schedule=schedule):
         raise PermissionDenied("Only a manager can ask for cover for somebody else.")
     holder = get_object_or_404(User.objects.select_related("profile"), pk=holder_id)
     return schedule, holder, form.cleaned_data, form
