@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from oncall import selectors
 from oncall.models import Schedule
 from oncall.swaps import notes as swap_notes
+from portal.timefmt import on_page
 
 VIEWS = {"week": "Week", "2weeks": "Two weeks", "month": "Month"}
 DEFAULT_VIEW = "week"
@@ -106,10 +107,6 @@ def _shift_month(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _fmt(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%a %d %b %H:%M")
-
-
 def _hue(user_id: int) -> int:
     return (user_id * 137) % 360
 
@@ -144,8 +141,8 @@ def build(
 
     def when(start: datetime, end: datetime) -> str:
         return (
-            f"{_fmt(start, schedule_zone)} – {_fmt(end, schedule_zone)} ({schedule.time_zone});"
-            f" your time {_fmt(start, zone)} – {_fmt(end, zone)}"
+            f"{on_page(start, schedule_zone)} – {on_page(end, schedule_zone)} "
+            f"({schedule.time_zone}); your time {on_page(start, zone)} – {on_page(end, zone)}"
         )
 
     def shift_bar(shift, extra=None) -> Bar:

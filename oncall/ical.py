@@ -11,6 +11,7 @@ from icalendar import Calendar, Event
 
 from oncall import selectors
 from oncall.models import Schedule
+from oncall.stretches import merge_stretches
 
 BACK = timedelta(days=31)
 AHEAD = timedelta(days=184)
@@ -27,7 +28,7 @@ def feed_window(now: datetime) -> tuple[datetime, datetime]:
 
 def _whole(shifts: list[selectors.Shift], start, end) -> list[selectors.Shift]:
     ordered = sorted(shifts, key=lambda s: (s.schedule_id, s.start))
-    merged = selectors.merge_stretches(ordered)
+    merged = merge_stretches(ordered)
     return sorted(
         (s for s in merged if s.end > start and s.start < end),
         key=lambda s: (s.start, s.schedule_id),

@@ -141,10 +141,6 @@ class Layer(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_current(self) -> bool:
-        return self.valid_until is None
-
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.shift_length is not None and self.shift_length < 1:

@@ -15,11 +15,13 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from oncall import engine, selectors
+from oncall import coverage, engine, selectors
 from oncall.models import RotaPreferences, Schedule
+from oncall.stretches import merge_stretches
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.people.models import Membership
+from portal.timefmt import in_message
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -29,12 +31,6 @@ DAY_BEFORE = timedelta(hours=24)
 END_LOOKAHEAD = timedelta(days=35)
 # Schedules are stacked this many at a time, to bound memory at any scale.
 CHUNK = 200
-
-
-def _fmt(moment: datetime, user) -> str:
-    profile = getattr(user, "profile", None)
-    zone = profile.zone if profile is not None else timezone.get_default_timezone()
-    return moment.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
 
 
 def reminder_key(shift: selectors.Shift, which: str) -> str:
@@ -83,10 +79,10 @@ def shift_reminders_send(*, now: datetime | None = None) -> int:
                 user=user,
                 kind=Kind.SHIFT_REMINDER,
                 dedup_key=reminder_key(stretch, which),
-                subject=f"On call for {schedule.name} from {_fmt(stretch.start, user)}",
+                subject=f"On call for {schedule.name} from {in_message(stretch.start, user)}",
                 body=(
                     f"You are on call for {schedule.name} ({schedule.team.name}) "
-                    f"from {_fmt(stretch.start, user)} to {_fmt(end, user)}."
+                    f"from {in_message(stretch.start, user)} to {in_message(end, user)}."
                 ),
                 url=schedule.get_absolute_url(),
             )
@@ -134,7 +130,7 @@ def _stretch_end(loaded, schedule, stretch) -> datetime:
 
 
 def _stretches(loaded, schedule, intervals) -> list[selectors.Shift]:
-    return selectors.merge_stretches([loaded.shift(schedule.pk, i, schedule) for i in intervals])
+    return merge_stretches([loaded.shift(schedule.pk, i, schedule) for i in intervals])
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,7 +150,7 @@ def coverage_warnings_send(*, now: datetime | None = None) -> int:
     schedules = list(Schedule.objects.select_related("team").order_by("team_id", "name"))
     gaps_by_team: dict[int, list[tuple[Schedule, list]]] = defaultdict(list)
     for chunk in _chunks(schedules, CHUNK):
-        gaps = selectors.schedules_gaps(schedules=chunk, start=now)
+        gaps = coverage.schedules_gaps(schedules=chunk, start=now)
         for schedule in chunk:
             if gaps[schedule.pk]:
                 gaps_by_team[schedule.team_id].append((schedule, gaps[schedule.pk]))
@@ -176,7 +172,7 @@ def coverage_warnings_send(*, now: datetime | None = None) -> int:
                 hours = sum((end - start).total_seconds() for start, end in gaps) / 3600
                 lines.append(f"{schedule.name}: {len(gaps)} gap(s), {hours:.1f} hours uncovered")
                 for start, end in gaps[:10]:
-                    lines.append(f"  - {_fmt(start, user)} to {_fmt(end, user)}")
+                    lines.append(f"  - {in_message(start, user)} to {in_message(end, user)}")
                 if len(gaps) > 10:
                     lines.append(f"  - and {len(gaps) - 10} more")
             notify(

@@ -1,4 +1,5 @@
-"""Read queries about rotas: who is on call, the final schedule, shifts and coverage.
+"""Read queries about rotas: who is on call, the final schedule, a person's shifts, and what
+the pages show (stretches of duty: :mod:`oncall.stretches`; gaps: :mod:`oncall.coverage`).
 
 Every function here loads what it needs in a fixed number of SQL queries whatever the number
 of schedules, layers, participants or overrides (see :func:`_load`), turns the rows into
@@ -28,6 +29,7 @@ from oncall.models import (
     feed_token_hash,
 )
 from portal.people.models import Team
+from portal.people.names import person_name
 
 User = get_user_model()
 
@@ -35,7 +37,6 @@ User = get_user_model()
 # is whole; and how far ahead "next" and reminders look.
 LOOKBEHIND = timedelta(days=35)
 NEXT_HORIZON = timedelta(days=60)
-COVERAGE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,7 @@ class Shift:
 
     @property
     def user_name(self) -> str:
-        if self.user is None:
-            return f"user {self.user_id}"
-        profile = getattr(self.user, "profile", None)
-        return profile.name if profile is not None else self.user.get_username()
+        return f"user {self.user_id}" if self.user is None else person_name(self.user)
 
 
 # --------------------------------------------------------------------------------------------
@@ -345,125 +343,6 @@ def user_shifts(*, user, start: datetime, end: datetime) -> list[Shift]:
     ]
     shifts.sort(key=lambda s: (s.start, s.schedule_id))
     return shifts
-
-
-def merge_stretches(shifts: list[Shift]) -> list[Shift]:
-    """Join touching shifts of one person in one schedule (a higher layer or an override
-    that hands back to the same person does not start a new stretch of duty)."""
-    merged: list[Shift] = []
-    for shift in shifts:
-        if (
-            merged
-            and merged[-1].end == shift.start
-            and merged[-1].user_id == shift.user_id
-            and merged[-1].schedule_id == shift.schedule_id
-        ):
-            last = merged[-1]
-            merged[-1] = Shift(
-                schedule_id=last.schedule_id,
-                start=last.start,
-                end=shift.end,
-                user_id=last.user_id,
-                source=last.source,
-                user=last.user,
-                schedule=last.schedule,
-            )
-        else:
-            merged.append(shift)
-    return merged
-
-
-# "My shifts" loads this much either side of its window, so a stretch that began before now or
-# runs past the window shows its real start and end.
-MY_SHIFTS_MARGIN = timedelta(days=14)
-
-
-@dataclass(frozen=True)
-class Stretch:
-    """One stretch of a person's duty on one schedule that overlaps a window, whole as far as
-    the margin loaded around the window shows it.
-
-    ``began_before`` / ``continues``: the stretch reaches the edge of what was loaded, so it
-    really starts earlier / ends later than ``start`` / ``end`` say. ``window_hours`` counts
-    only the part inside the window."""
-
-    shift: Shift
-    began_before: bool
-    continues: bool
-    window_hours: float
-
-    @property
-    def schedule(self) -> Schedule | None:
-        return self.shift.schedule
-
-    @property
-    def schedule_id(self) -> int:
-        return self.shift.schedule_id
-
-    @property
-    def start(self) -> datetime:
-        return self.shift.start
-
-    @property
-    def end(self) -> datetime:
-        return self.shift.end
-
-    @property
-    def hours(self) -> float:
-        return self.shift.hours
-
-
-def my_stretches(
-    *, user, start: datetime, end: datetime, margin: timedelta = MY_SHIFTS_MARGIN
-) -> list[Stretch]:
-    """The user's stretches of duty overlapping ``[start, end)``, by start time, with their
-    real start and end (looked for up to ``margin`` either side of the window)."""
-    lo, hi = start - margin, end + margin
-    shifts = user_shifts(user=user, start=lo, end=hi)
-    merged = merge_stretches(sorted(shifts, key=lambda s: (s.schedule_id, s.start)))
-    stretches = [
-        Stretch(
-            shift=s,
-            began_before=s.start <= lo,
-            continues=s.end >= hi,
-            window_hours=(min(s.end, end) - max(s.start, start)).total_seconds() / 3600,
-        )
-        for s in merged
-        if s.start < end and s.end > start
-    ]
-    stretches.sort(key=lambda s: (s.start, s.schedule_id))
-    return stretches
-
-
-# --------------------------------------------------------------------------------------------
-# Coverage
-# --------------------------------------------------------------------------------------------
-
-
-def _gaps(loaded: Loaded, schedule, start, end) -> list[tuple[datetime, datetime]]:
-    final = engine.final_schedule(
-        loaded.engine_layers(schedule.pk), loaded.engine_overrides(schedule.pk), start, end
-    )
-    return engine.gaps(final, start, end)
-
-
-def schedule_gaps(
-    *, schedule: Schedule, start: datetime | None = None, days: int = COVERAGE_DAYS
-) -> list[tuple[datetime, datetime]]:
-    """The times in the next ``days`` days (from ``start``, default now) with nobody on call."""
-    start = _now(start)
-    end = start + timedelta(days=days)
-    return _gaps(_load([schedule.pk], start, end, with_users=False), schedule, start, end)
-
-
-def schedules_gaps(
-    *, schedules: list[Schedule], start: datetime | None = None, days: int = COVERAGE_DAYS
-) -> dict[int, list[tuple[datetime, datetime]]]:
-    """``{schedule id: gaps}`` for many schedules in three queries."""
-    start = _now(start)
-    end = start + timedelta(days=days)
-    loaded = _load([s.pk for s in schedules], start, end, with_users=False)
-    return {s.pk: _gaps(loaded, s, start, end) for s in schedules}
 
 
 # --------------------------------------------------------------------------------------------

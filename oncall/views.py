@@ -1,38 +1,27 @@
-"""Rota pages: schedules and their calendars, layers, overrides, my shifts, preferences and
-the iCal feeds."""
+"""Rota pages: a schedule's page (calendar, layers and overrides cards), a team's schedules,
+creating and editing schedules, adding and removing overrides, "My shifts" and reminder
+settings. Layers are in :mod:`oncall.layer_views`, calendar feeds in :mod:`oncall.feed_views`."""
 
 from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import (
-    require_GET,
-    require_http_methods,
-    require_POST,
-    require_safe,
-)
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from oncall import calendar, ical, selectors, services
-from oncall.forms import (
-    CalendarForm,
-    LayerForm,
-    OverrideForm,
-    ParticipantAddForm,
-    PreferencesForm,
-    ScheduleForm,
-)
-from oncall.models import Override
+from oncall import access, calendar, coverage, selectors, services
+from oncall.forms import CalendarForm, OverrideForm, PreferencesForm, ScheduleForm
+from oncall.stretches import my_stretches
+from oncall.swaps import notes as swap_notes
 from portal.forms import apply_validation_error
-from portal.people.access import can_manage_team, is_member, team_for_manager_or_404
+from portal.people.access import can_manage_team, team_for_manager_or_404
 from portal.people.models import Team
+from portal.people.selectors import team_members
 
 User = get_user_model()
 
@@ -40,33 +29,10 @@ MY_SHIFT_DAYS = (7, 30, 90)
 CHANGED_EVENT = "rotaChanged"
 
 
-# --------------------------------------------------------------------------------------------
-# Access
-# --------------------------------------------------------------------------------------------
-
-
-def _schedule_for_manager(request, pk: int):
-    schedule = selectors.schedule_detail(pk=pk)
-    if not can_manage_team(user=request.user, team=schedule.team):
-        raise PermissionDenied("Only the team's managers can change this schedule.")
-    return schedule
-
-
-def _schedule_for_member(request, pk: int):
-    schedule = selectors.schedule_detail(pk=pk)
-    if not (request.user.is_staff or is_member(user=request.user, team=schedule.team)):
-        raise PermissionDenied("Only members of the team can change its rota.")
-    return schedule
-
-
 def _override_people(request, schedule):
     """Whom the viewer may put on call: anyone in the team for managers, else themselves."""
-    if can_manage_team(user=request.user, team=schedule.team):
-        return (
-            User.objects.filter(memberships__team=schedule.team, is_active=True)
-            .select_related("profile")
-            .order_by("username")
-        )
+    if access.can_manage_schedule(user=request.user, schedule=schedule):
+        return team_members(team=schedule.team).select_related("profile").order_by("username")
     return User.objects.filter(pk=request.user.pk).select_related("profile")
 
 
@@ -93,8 +59,8 @@ def _calendar_for(request, schedule):
     return cal, [f"{name}: {m}" for name, errors in form.errors.items() for m in errors]
 
 
-def _layers_context(request, schedule, *, layer_errors=None) -> dict:
-    can_manage = can_manage_team(user=request.user, team=schedule.team)
+def layers_context(request, schedule, *, layer_errors=None) -> dict:
+    can_manage = access.can_manage_schedule(user=request.user, schedule=schedule)
     layers = selectors.current_layers(schedule=schedule)
     layers.reverse()  # highest (winning) layer first
     for layer in layers:
@@ -102,9 +68,7 @@ def _layers_context(request, schedule, *, layer_errors=None) -> dict:
     team_users = []
     if can_manage:
         team_users = list(
-            User.objects.filter(memberships__team=schedule.team, is_active=True)
-            .order_by("username")
-            .values_list("username", flat=True)
+            team_members(team=schedule.team).order_by("username").values_list("username", flat=True)
         )
     return {
         "schedule": schedule,
@@ -116,12 +80,12 @@ def _layers_context(request, schedule, *, layer_errors=None) -> dict:
 
 
 def _overrides_context(request, schedule, *, override_form=None) -> dict:
-    can_manage = can_manage_team(user=request.user, team=schedule.team)
-    member = request.user.is_staff or is_member(user=request.user, team=schedule.team)
+    can_manage = access.can_manage_schedule(user=request.user, schedule=schedule)
+    member = access.is_rota_member(user=request.user, schedule=schedule)
     now = timezone.now()
     overrides = list(selectors.upcoming_overrides(schedule=schedule, at=now))
     for o in overrides:
-        o.removable = can_manage or (member and request.user.pk in (o.user_id, o.created_by_id))
+        o.removable = access.can_change_override(user=request.user, override=o, schedule=schedule)
         o.running = o.start <= now
     if override_form is None and member:
         local_now = timezone.localtime(now).replace(second=0, microsecond=0)
@@ -142,9 +106,9 @@ def _overrides_context(request, schedule, *, override_form=None) -> dict:
     }
 
 
-def _detail_response(request, schedule, *, status=200, layer_errors=None, override_form=None):
-    can_manage = can_manage_team(user=request.user, team=schedule.team)
-    member = request.user.is_staff or is_member(user=request.user, team=schedule.team)
+def detail_response(request, schedule, *, status=200, layer_errors=None, override_form=None):
+    can_manage = access.can_manage_schedule(user=request.user, schedule=schedule)
+    member = access.is_rota_member(user=request.user, schedule=schedule)
     now = timezone.now()
     current, upcoming = selectors.schedule_now_next(schedule=schedule, at=now)
     cal, calendar_errors = _calendar_for(request, schedule)
@@ -158,12 +122,12 @@ def _detail_response(request, schedule, *, status=200, layer_errors=None, overri
         "views": calendar.VIEWS,
         "now_shift": current,
         "next_shift": upcoming,
-        "coverage_gaps": selectors.schedule_gaps(schedule=schedule, start=now),
-        "coverage_days": selectors.COVERAGE_DAYS,
+        "coverage_gaps": coverage.schedule_gaps(schedule=schedule, start=now),
+        "coverage_days": coverage.COVERAGE_DAYS,
         "can_manage": can_manage,
         "is_member": member,
         "has_feed": schedule.ical_token_hash is not None,
-        **_layers_context(request, schedule, layer_errors=layer_errors),
+        **layers_context(request, schedule, layer_errors=layer_errors),
         **_overrides_context(request, schedule, override_form=override_form),
     }
     return render(request, "oncall/schedule_detail.html", context, status=status)
@@ -184,10 +148,10 @@ def schedule_detail(request, pk):
         }
         status = 400 if calendar_errors else 200
         return render(request, "oncall/schedule_detail.html#calendar", context, status=status)
-    return _detail_response(request, schedule)
+    return detail_response(request, schedule)
 
 
-def _after_change(request, schedule, partial: str, context: dict, message: str, status=200):
+def after_change(request, schedule, partial: str, context: dict, message: str, status=200):
     """Answer a change: the changed card (htmx, and tell the calendar to reload) or a
     redirect back to the schedule page."""
     if request.htmx:
@@ -210,12 +174,12 @@ def team_schedules(request, slug):
     team = get_object_or_404(Team, slug=slug)
     now = timezone.now()
     rows = selectors.team_oncall(team=team, at=now)
-    gaps = selectors.schedules_gaps(schedules=[r[0] for r in rows], start=now)
+    gaps = coverage.schedules_gaps(schedules=[r[0] for r in rows], start=now)
     context = {
         "team": team,
         "rows": [(s, now_shift, next_shift, gaps[s.pk]) for s, now_shift, next_shift in rows],
         "can_manage": can_manage_team(user=request.user, team=team),
-        "coverage_days": selectors.COVERAGE_DAYS,
+        "coverage_days": coverage.COVERAGE_DAYS,
     }
     return render(request, "oncall/team_schedules.html", context)
 
@@ -245,7 +209,7 @@ def _viewer_zone(request) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def schedule_edit(request, pk):
-    schedule = _schedule_for_manager(request, pk)
+    schedule = access.schedule_for_manager_or_404(user=request.user, pk=pk)
     form = ScheduleForm(request.POST or None, instance=schedule)
     if request.method == "POST" and form.is_valid():
         try:
@@ -268,175 +232,6 @@ def schedule_edit(request, pk):
     )
 
 
-@login_required
-@require_POST
-def schedule_token(request, pk):
-    schedule = _schedule_for_manager(request, pk)
-    token = services.schedule_token_regenerate(schedule=schedule)
-    return _feed_address_page(
-        request, token, title=f"Calendar feed of {schedule.name}", back=schedule.get_absolute_url()
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Layers
-# --------------------------------------------------------------------------------------------
-
-
-def _layer_kwargs(form: LayerForm) -> dict:
-    data = dict(form.cleaned_data)
-    data["active_days"] = data.get("active_days") or None
-    return data
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def layer_create(request, pk):
-    schedule = _schedule_for_manager(request, pk)
-    today = timezone.now().astimezone(schedule.zone).date()
-    form = LayerForm(
-        request.POST or None,
-        team=schedule.team,
-        initial={"rotation_start": today - timedelta(days=today.weekday())},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.layer_create(schedule=schedule, by=request.user, **_layer_kwargs(form))
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, "Layer added: it applies from now.")
-            return redirect(schedule)
-    return _layer_form(request, schedule, form, None)
-
-
-def _layer_form(request, schedule, form, layer):
-    team_users = User.objects.filter(memberships__team=schedule.team, is_active=True).order_by(
-        "username"
-    )
-    return render(
-        request,
-        "oncall/layer_form.html",
-        {
-            "form": form,
-            "schedule": schedule,
-            "layer": layer,
-            "team_users": team_users.values_list("username", flat=True),
-        },
-        status=400 if form.errors else 200,
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def layer_edit(request, pk, layer_pk):
-    schedule = _schedule_for_manager(request, pk)
-    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
-    form = LayerForm(request.POST or None, team=schedule.team, initial=LayerForm.initial_for(layer))
-    if request.method == "POST" and form.is_valid():
-        data = _layer_kwargs(form)
-        try:
-            services.layer_update(
-                layer=layer, participants=data.pop("participants"), by=request.user, **data
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, "Layer saved: the change applies from now.")
-            return redirect(schedule)
-    return _layer_form(request, schedule, form, layer)
-
-
-@login_required
-@require_POST
-def layer_remove(request, pk, layer_pk):
-    schedule = _schedule_for_manager(request, pk)
-    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
-    services.layer_remove(layer=layer)
-    return _after_change(
-        request,
-        schedule,
-        "layers",
-        _layers_context(request, schedule),
-        f"Layer {layer.name} removed from now on; its past shifts stay in the history.",
-    )
-
-
-@login_required
-@require_POST
-def layer_move(request, pk, layer_pk):
-    schedule = _schedule_for_manager(request, pk)
-    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
-    services.layer_move(layer=layer, up=request.POST.get("direction") == "up", by=request.user)
-    return _after_change(
-        request, schedule, "layers", _layers_context(request, schedule), "Layer order changed."
-    )
-
-
-def _participant_change(request, schedule, layer, change, message):
-    try:
-        change()
-    except ValidationError as exc:
-        errors = {layer.lineage: " ".join(exc.messages)}
-        if request.htmx:
-            return render(
-                request,
-                "oncall/schedule_detail.html#layers",
-                _layers_context(request, schedule, layer_errors=errors),
-                status=400,
-            )
-        return _detail_response(request, schedule, status=400, layer_errors=errors)
-    return _after_change(request, schedule, "layers", _layers_context(request, schedule), message)
-
-
-@login_required
-@require_POST
-def participant_add(request, pk, layer_pk):
-    schedule = _schedule_for_manager(request, pk)
-    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
-    form = ParticipantAddForm(request.POST)
-
-    def change():
-        if not form.is_valid():
-            raise ValidationError(" ".join(e for errs in form.errors.values() for e in errs))
-        services.layer_participant_add(
-            layer=layer, user=form.cleaned_data["username"], by=request.user
-        )
-
-    return _participant_change(request, schedule, layer, change, "Participant added.")
-
-
-@login_required
-@require_POST
-def participant_remove(request, pk, layer_pk, user_pk):
-    schedule = _schedule_for_manager(request, pk)
-    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
-    user = get_object_or_404(User, pk=user_pk)
-    return _participant_change(
-        request,
-        schedule,
-        layer,
-        lambda: services.layer_participant_remove(layer=layer, user=user, by=request.user),
-        f"{user.get_username()} removed from {layer.name} from now on.",
-    )
-
-
-@login_required
-@require_POST
-def participant_move(request, pk, layer_pk, user_pk):
-    schedule = _schedule_for_manager(request, pk)
-    layer = selectors.current_version(schedule=schedule, pk=layer_pk)
-    user = get_object_or_404(User, pk=user_pk)
-    up = request.POST.get("direction") == "up"
-    return _participant_change(
-        request,
-        schedule,
-        layer,
-        lambda: services.layer_participant_move(layer=layer, user=user, up=up, by=request.user),
-        "Rotation order changed.",
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # Overrides
 # --------------------------------------------------------------------------------------------
@@ -445,9 +240,9 @@ def participant_move(request, pk, layer_pk, user_pk):
 @login_required
 @require_POST
 def override_create(request, pk):
-    schedule = _schedule_for_member(request, pk)
+    schedule = access.schedule_for_member_or_404(user=request.user, pk=pk)
     form = OverrideForm(request.POST, people=_override_people(request, schedule))
-    if not can_manage_team(user=request.user, team=schedule.team):
+    if not access.can_manage_schedule(user=request.user, schedule=schedule):
         form.fields["user"].error_messages["invalid_choice"] = (
             "You can add overrides only for yourself: ask a manager to put someone else on call."
         )
@@ -464,8 +259,8 @@ def override_create(request, pk):
                 _overrides_context(request, schedule, override_form=form),
                 status=400,
             )
-        return _detail_response(request, schedule, status=400, override_form=form)
-    return _after_change(
+        return detail_response(request, schedule, status=400, override_form=form)
+    return after_change(
         request,
         schedule,
         "overrides",
@@ -477,11 +272,10 @@ def override_create(request, pk):
 @login_required
 @require_POST
 def override_remove(request, pk, override_pk):
-    schedule = _schedule_for_member(request, pk)
-    override = get_object_or_404(Override, pk=override_pk, schedule=schedule)
-    mine = request.user.pk in (override.user_id, override.created_by_id)
-    if not (mine or can_manage_team(user=request.user, team=schedule.team)):
-        raise PermissionDenied("Only managers can remove other people's overrides.")
+    override = access.override_for_changer_or_404(
+        user=request.user, schedule_pk=pk, pk=override_pk, verb="remove"
+    )
+    schedule = override.schedule
     try:
         services.override_remove(override=override)
     except ValidationError as exc:
@@ -491,7 +285,7 @@ def override_remove(request, pk, override_pk):
             return render(request, "oncall/schedule_detail.html#overrides", context, status=400)
         messages.error(request, " ".join(exc.messages))
         return redirect(schedule)
-    return _after_change(
+    return after_change(
         request, schedule, "overrides", _overrides_context(request, schedule), "Override removed."
     )
 
@@ -512,15 +306,21 @@ def my_shifts(request):
         days = 30
     now = timezone.now()
     horizon = now + timedelta(days=days)
-    stretches = selectors.my_stretches(user=request.user, start=now, end=horizon)
+    stretches = my_stretches(user=request.user, start=now, end=horizon)
     per_schedule: dict[int, dict] = {}
     for stretch in stretches:
         entry = per_schedule.setdefault(
             stretch.schedule_id, {"schedule": stretch.schedule, "hours": 0}
         )
         entry["hours"] += stretch.window_hours
+    notes = None
+    if stretches:  # the swaps column: my time off and requests, two queries for all rows
+        notes = swap_notes.MyShiftNotes(
+            user=request.user, start=now, end=now + swap_notes.MY_SHIFTS_AHEAD
+        )
     context = {
         "stretches": stretches,
+        "rows": [(s, notes.for_shift(s.shift)) for s in stretches] if notes else [],
         "now": now,
         "horizon": horizon,
         "days": days,
@@ -556,40 +356,3 @@ def preferences(request):
         {"form": form, "prefs": prefs, "has_feed": prefs.ical_token_hash is not None},
         status=400 if form.errors else 200,
     )
-
-
-def _feed_address_page(request, token: str, *, title: str, back: str):
-    """The new feed address, shown this once (only its hash is stored): rendered, not put in
-    a message, so it is never written to the session."""
-    feed_url = request.build_absolute_uri(reverse("oncall:feed", args=[token]))
-    context = {"feed_url": feed_url, "title": title, "back": back}
-    response = render(request, "oncall/feed_address.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@login_required
-@require_POST
-def preferences_token(request):
-    _prefs, token = services.preferences_token_regenerate(user=request.user)
-    return _feed_address_page(
-        request, token, title="Your calendar feed", back=reverse("people:profile")
-    )
-
-
-@require_safe
-def feed(request, token):
-    """An iCal feed, behind its unguessable token (calendar apps cannot log in)."""
-    schedule = selectors.schedule_for_token(token=token)
-    if schedule is not None:
-        body, name = ical.schedule_feed(schedule=schedule), f"schedule-{schedule.pk}"
-    else:
-        user = selectors.user_for_token(token=token)
-        if user is None:
-            raise Http404("No such calendar feed.")
-        body, name = ical.user_feed(user=user), "my-shifts"
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="{name}.ics"'
-    response["Cache-Control"] = "private, max-age=300"
-    response["X-Robots-Tag"] = "noindex"
-    return response

@@ -1,5 +1,5 @@
-"""What one viewer may do with a swap or cover request: see it, manage it, and which
-buttons (accept, decline, withdraw, approve, revert) they get right now."""
+"""What one viewer may do with a swap or cover request right now: which buttons (accept,
+decline, withdraw, approve, revert) they get, as :mod:`oncall.swaps.access` answers it."""
 
 from __future__ import annotations
 
@@ -8,29 +8,10 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from oncall.swaps.duty import person
+from oncall.swaps import access
+from oncall.swaps.lists import take_reasons
 from oncall.swaps.models import SwapRequest
-from portal.people.access import can_manage_team, is_member
-
-
-def can_view(*, user, request: SwapRequest) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_staff or user.pk in _people(request):
-        return True
-    return is_member(user=user, team=request.schedule.team)
-
-
-def can_manage(*, user, request: SwapRequest) -> bool:
-    return can_manage_team(user=user, team=request.schedule.team)
-
-
-def _people(request: SwapRequest) -> set[int]:
-    return {
-        pk
-        for pk in (request.requester_id, request.created_by_id, request.target_id, request.taker_id)
-        if pk is not None
-    }
+from portal.people.names import person_name
 
 
 @dataclass
@@ -65,23 +46,19 @@ def actions_for(*, user, request: SwapRequest, now: datetime | None = None) -> A
     actions = Actions()
     if not user.is_authenticated:
         return actions
-    manager = can_manage(user=user, request=request)
-    member = is_member(user=user, team=request.schedule.team)
+    manager = access.can_manage_request(user=user, request=request)
     live = request.expires_at > now
     if request.status == SwapRequest.Status.PENDING and live and user.pk != request.requester_id:
-        if request.target_id is None:
-            actions.accept = actions.decline = member
-        else:
-            actions.accept = actions.decline = user.pk == request.target_id
+        actions.accept = actions.decline = access.can_answer_request(user=user, request=request)
         reason = getattr(request, "my_reason", "")
         if actions.accept and reason:
             actions.accept, actions.accept_blocked = False, reason
     if request.is_open and live:
-        actions.withdraw = user.pk in (request.requester_id, request.created_by_id) or manager
+        actions.withdraw = access.can_withdraw_request(user=user, request=request)
     if request.status == SwapRequest.Status.AWAITING_APPROVAL and live:
         actions.approve = manager
     if request.status == SwapRequest.Status.ACCEPTED and live:
-        party = user.pk in (request.requester_id, request.taker_id)
+        party = access.is_request_party(user=user, request=request)
         if manager:
             actions.revert, actions.revert_label = True, "Revert"
         elif party and request.revert_asked_by_id is None:
@@ -90,5 +67,14 @@ def actions_for(*, user, request: SwapRequest, now: datetime | None = None) -> A
             actions.revert, actions.revert_label = True, "Confirm revert"
         elif party:
             other = request.taker if user.pk == request.requester_id else request.requester
-            actions.waiting_for = person(other)
+            actions.waiting_for = person_name(other, nobody="nobody")
     return actions
+
+
+def with_actions(*, user, requests: list[SwapRequest], now: datetime | None = None) -> None:
+    """Set ``actions`` (see :func:`actions_for`) on each of ``requests``, the reasons the rules
+    refuse the viewer's Accept loaded once for all of them."""
+    now = now or timezone.now()
+    take_reasons(user=user, requests=requests, now=now)
+    for r in requests:
+        r.actions = actions_for(user=user, request=r, now=now)

@@ -14,11 +14,13 @@ from django.utils import timezone
 from oncall import engine
 from oncall import selectors as rota
 from oncall.models import Schedule
+from oncall.stretches import merge_stretches
 from oncall.swaps import rules
+from oncall.swaps.actions import with_actions
 from oncall.swaps.duty import Span, time_off_by_user
-from oncall.swaps.lists import requests_qs, with_actions
 from oncall.swaps.models import SwapOverride, SwapRequest, TimeOff
 from oncall.swaps.notes import ShiftInfo, accepted_covers, whole_stretches
+from oncall.swaps.one_request import requests_qs
 from portal.people.models import Team
 
 # How far ahead "My shifts", the schedule card and the clash scan look.
@@ -50,7 +52,7 @@ def _stretches(schedules: list[Schedule], start: datetime, end: datetime) -> lis
         final = engine.final_schedule(
             loaded.engine_layers(schedule.pk), loaded.engine_overrides(schedule.pk), start, end
         )
-        stretches += rota.merge_stretches([loaded.shift(schedule.pk, i, schedule) for i in final])
+        stretches += merge_stretches([loaded.shift(schedule.pk, i, schedule) for i in final])
     return stretches
 
 

@@ -24,7 +24,9 @@ from django.utils import timezone
 
 from oncall import selectors as rota
 from oncall.models import Schedule
+from oncall.stretches import merge_stretches
 from oncall.swaps import services
+from oncall.swaps import time_off as time_off_services
 from oncall.swaps.models import SwapRequest, TimeOff
 
 User = get_user_model()
@@ -42,7 +44,7 @@ LARGE_TEAMS = 25
 def _stretches(schedule: Schedule, user, now) -> list:
     """The user's next stretches on the schedule starting after ``now + LEAD``."""
     final = rota.schedule_final(schedule=schedule, start=now, end=now + LOOK_AHEAD)
-    return [s for s in rota.merge_stretches(final) if s.user_id == user.pk and s.start > now + LEAD]
+    return [s for s in merge_stretches(final) if s.user_id == user.pk and s.start > now + LEAD]
 
 
 def _windows(shift, hours: int | None):
@@ -92,7 +94,9 @@ def _time_off(user, schedule, note, now) -> bool:
         return False
     start = shifts[0].start.replace(hour=0, minute=0, second=0, microsecond=0)
     try:
-        services.time_off_create(user=user, start=start, end=start + timedelta(days=3), note=note)
+        time_off_services.time_off_create(
+            user=user, start=start, end=start + timedelta(days=3), note=note
+        )
     except ValidationError:
         return False
     return True

@@ -1,6 +1,6 @@
 """Who is on call when, and who is away, as the swap rules need it: every person's pieces of
 the final schedules (from the rotas area, ``oncall.selectors``: nothing here re-implements
-the schedule engine), their time off, and how a person is named."""
+the schedule engine) and their time off."""
 
 from __future__ import annotations
 
@@ -18,14 +18,6 @@ from oncall.swaps import rules
 from oncall.swaps.models import TimeOff
 
 Span = rules.Span
-
-
-def person(user) -> str:
-    """A person's display name."""
-    if user is None:
-        return "nobody"
-    profile = getattr(user, "profile", None)
-    return profile.name if profile is not None else user.get_username()
 
 
 @dataclass(frozen=True)

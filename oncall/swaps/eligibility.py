@@ -13,10 +13,12 @@ from django.utils import timezone
 
 from oncall import selectors as rota
 from oncall.models import Schedule
+from oncall.stretches import merge_stretches
 from oncall.swaps import rules
-from oncall.swaps.duty import Duty, Span, duties, person, time_off_by_user
+from oncall.swaps.duty import Duty, Span, duties, time_off_by_user
 from oncall.swaps.models import TimeOff
 from portal.people.models import Membership, Team
+from portal.people.names import person_name
 
 LOAD_DAYS = 90
 # How far ahead a colleague's shifts are offered for a swap.
@@ -38,7 +40,7 @@ class Candidate:
 
     @property
     def name(self) -> str:
-        return person(self.user)
+        return person_name(self.user)
 
 
 def _window(team: Team, take: Span, now: datetime) -> Span:
@@ -106,7 +108,7 @@ def eligibility(
     now = now or timezone.now()
     team = schedule.team
     if not user.is_active:
-        return f"{person(user)} is no longer active"
+        return f"{person_name(user)} is no longer active"
     lo, hi = _window(team, take, now)
     duty = duties(user_ids=[user.pk], start=lo, end=hi)[user.pk]
     time_off = time_off_by_user(user_ids=[user.pk], start=take[0], end=take[1])[user.pk]
@@ -122,7 +124,7 @@ def eligibility(
         you=you,
     )
     if reason and not you:
-        return f"{person(user)} {reason}"
+        return f"{person_name(user)} {reason}"
     return reason
 
 
@@ -177,6 +179,6 @@ def swappable_shifts(
     final = rota.schedule_final(schedule=schedule, start=now, end=now + timedelta(days=60))
     return [
         s
-        for s in rota.merge_stretches(final)
+        for s in merge_stretches(final)
         if s.user_id != requester_id and s.start > now and s.user is not None
     ]

@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from oncall.forms import DATE, DATETIME
 from oncall.swaps.models import SwapRequest
-from oncall.swaps.selectors import person
 from portal.bounds import BoundedDateField, BoundedDateTimeField
+from portal.people.names import person_name
+from portal.timefmt import on_page
 
 User = get_user_model()
 
@@ -16,12 +17,6 @@ User = get_user_model()
 def iso(moment: datetime) -> str:
     """A UTC ISO 8601 form that travels in a URL without escaping (``…Z``)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _local(moment: datetime, zone) -> str:
-    """As the portal shows times: "Wed 9 Dec 16:00"."""
-    local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 class ShiftRefForm(forms.Form):
@@ -85,7 +80,7 @@ class SwapRequestForm(forms.Form):
         self.fields["swap_shift"].choices = [("", "—")] + [
             (
                 key,
-                f"{s.user_name}: {_local(s.start, zone)} – {_local(s.end, zone)}",
+                f"{s.user_name}: {on_page(s.start, zone)} – {on_page(s.end, zone)}",
             )
             for key, s in self.swap_shifts.items()
         ]
@@ -98,7 +93,7 @@ class SwapRequestForm(forms.Form):
         def label(user):
             hours = load.get(user.pk)
             extra = f" — {hours:.0f} h on call in 90 days" if hours is not None else ""
-            return f"{person(user)} (@{user.username}){extra}"
+            return f"{person_name(user)} (@{user.username}){extra}"
 
         self.fields["target"].label_from_instance = label
 

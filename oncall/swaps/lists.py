@@ -1,6 +1,6 @@
-"""Reads of swap and cover requests: one request with its events and overrides, the open
-requests a new one would collide with, and the lists on the swaps page (to me, mine, open to
-my teams, my teams' for managers, history), each request with what the viewer may do."""
+"""Reads of swap and cover requests: the open requests a new one would collide with, the lists
+on the swaps page (to me, mine, open to my teams, my teams' for managers, history) and why the
+rules would refuse the viewer's Accept. One request is read in :mod:`oncall.swaps.one_request`."""
 
 from __future__ import annotations
 
@@ -8,26 +8,18 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from oncall.models import Schedule
-from oncall.swaps.actions import actions_for
+from oncall.swaps import access
 from oncall.swaps.duty import Span, duties, time_off_by_user
 from oncall.swaps.eligibility import why_not
-from oncall.swaps.models import SwapEvent, SwapOverride, SwapRequest
+from oncall.swaps.models import SwapEvent, SwapRequest
+from oncall.swaps.one_request import requests_qs
 from portal.people.access import managed_teams
 from portal.people.selectors import teams_of
 
 HISTORY_LIMIT = 30
-_REQUEST_RELATED = (
-    "schedule__team",
-    "requester__profile",
-    "target__profile",
-    "taker__profile",
-    "created_by__profile",
-    "revert_asked_by__profile",
-)
 
 
 def team_schedules_of(*, user) -> QuerySet[Schedule]:
@@ -37,25 +29,6 @@ def team_schedules_of(*, user) -> QuerySet[Schedule]:
         .select_related("team")
         .order_by("team__name", "name")
     )
-
-
-def requests_qs() -> QuerySet[SwapRequest]:
-    return SwapRequest.objects.select_related(*_REQUEST_RELATED)
-
-
-def request_detail(*, pk: int) -> SwapRequest:
-    try:
-        return requests_qs().get(pk=pk)
-    except SwapRequest.DoesNotExist as exc:
-        raise Http404("No such swap or cover request.") from exc
-
-
-def request_events(*, request: SwapRequest) -> QuerySet[SwapEvent]:
-    return request.events.select_related("actor__profile").order_by("at", "pk")
-
-
-def request_overrides(*, request: SwapRequest) -> QuerySet[SwapOverride]:
-    return request.links.select_related("override__user__profile", "covers_for__profile")
 
 
 def overlapping_open(
@@ -171,15 +144,6 @@ def take_reasons(*, user, requests: list[SwapRequest], now: datetime | None = No
         )
 
 
-def with_actions(*, user, requests: list[SwapRequest], now: datetime | None = None) -> None:
-    """Set ``actions`` (see :func:`actions_for`) on each of ``requests``, the reasons the rules
-    refuse the viewer's Accept loaded once for all of them."""
-    now = now or timezone.now()
-    take_reasons(user=user, requests=requests, now=now)
-    for r in requests:
-        r.actions = actions_for(user=user, request=r, now=now)
-
-
 def team_requests(*, user, now: datetime | None = None) -> list[SwapRequest]:
     """For managers: the open requests of the teams I manage, those waiting for approval
     first."""
@@ -197,12 +161,7 @@ def team_requests(*, user, now: datetime | None = None) -> list[SwapRequest]:
 def history(*, user, limit: int = HISTORY_LIMIT, closed_only: bool = False) -> list[SwapRequest]:
     """Requests I was part of (or of teams I manage), most recently changed first; with
     ``closed_only``, only those no longer open."""
-    mine = Q(requester=user) | Q(target=user) | Q(taker=user) | Q(created_by=user)
-    if user.is_staff:
-        mine = Q()
-    else:
-        mine |= Q(schedule__team__in=managed_teams(user=user))
-    qs = requests_qs().filter(mine)
+    qs = requests_qs().filter(access.history_filter(user=user))
     if closed_only:
         qs = qs.exclude(status__in=SwapRequest.OPEN_STATUSES)
     return list(qs.order_by("-updated_at", "-pk")[:limit])

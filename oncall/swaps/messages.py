@@ -1,28 +1,47 @@
 """What people are told about swap and cover requests and time off: moments in the reader's
 own zone, a request described for its reader, and one message per request, event and person
-(``notify`` is idempotent by its dedup key). Used by the services and the beat's reminders."""
+(``notify`` is idempotent by its dedup key). Used by the services and the beat's reminders.
 
+The messages' dedup keys are made here, and only here are they read back: a message about a
+request carries its id ("swap:<id>:…", "swap-remind:<id>:…"), see :func:`request_id_of`."""
+
+import re
 from datetime import datetime
 
-from django.utils import timezone
-
-from oncall.swaps.duty import person
-from oncall.swaps.models import SwapRequest
+from oncall.swaps.models import SwapRequest, TimeOff
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
+from portal.people.names import person_name
+from portal.timefmt import in_message
+
+# The dedup key of a message about a request starts with the request's id.
+_REQUEST_KEY = re.compile(r"^swap(?:-remind)?:(\d+):")
 
 
-def fmt(moment: datetime, user) -> str:
-    """A moment in ``user``'s zone as the portal shows it ("Wed 9 Dec 16:00"), with the zone's
-    name since messages leave the portal: "Wed 9 Dec 16:00 GMT"."""
-    profile = getattr(user, "profile", None)
-    zone = profile.zone if profile is not None else timezone.get_default_timezone()
-    local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %H:%M %Z}"
+def request_key(request_id: int, what: str, user_id: int) -> str:
+    """One message per request, event and person."""
+    return f"swap:{request_id}:{what}:{user_id}"
+
+
+def remind_key(request_id: int, label: str, user_id: int | None = None) -> str:
+    """One reminder per request and threshold (and manager)."""
+    key = f"swap-remind:{request_id}:{label}"
+    return key if user_id is None else f"{key}:{user_id}"
+
+
+def clash_key(row: TimeOff, schedule_id: int, clash_start: datetime, user_id: int) -> str:
+    """One message per time off, clashing stretch and person."""
+    return f"timeoff-clash:{row.pk}:{schedule_id}:{clash_start.isoformat()}:{user_id}"
+
+
+def request_id_of(dedup_key: str | None) -> int | None:
+    """The id of the request a message is about, from its dedup key (None: not about one)."""
+    match = _REQUEST_KEY.match(dedup_key or "")
+    return int(match.group(1)) if match else None
 
 
 def span_text(start: datetime, end: datetime, user) -> str:
-    return f"{fmt(start, user)} – {fmt(end, user)}"
+    return f"{in_message(start, user)} – {in_message(end, user)}"
 
 
 def request_text(request: SwapRequest, user) -> str:
@@ -30,7 +49,7 @@ def request_text(request: SwapRequest, user) -> str:
     text = f"{request.schedule.name}, {span_text(request.start, request.end, user)}"
     if request.kind == SwapRequest.Kind.SWAP:
         text += (
-            f", in exchange for {person(request.target)}'s shift "
+            f", in exchange for {person_name(request.target)}'s shift "
             f"{span_text(request.swap_start, request.swap_end, user)}"
         )
     return text
@@ -44,7 +63,7 @@ def tell(request: SwapRequest, user, what: str, subject: str, body: str) -> None
     notify(
         user=user,
         kind=Kind.SWAP,
-        dedup_key=f"swap:{request.pk}:{what}:{user.pk}",
+        dedup_key=request_key(request.pk, what, user.pk),
         subject=subject,
         body=body + reason,
         url=request.get_absolute_url(),

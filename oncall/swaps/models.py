@@ -167,10 +167,6 @@ class SwapRequest(models.Model):
         return self.Status(self.state).label
 
     @property
-    def is_open_to_all(self) -> bool:
-        return self.target_id is None
-
-    @property
     def is_partial(self) -> bool:
         return (self.start, self.end) != (self.shift_start, self.shift_end)
 

@@ -16,9 +16,11 @@ from django.utils import timezone
 from oncall import engine
 from oncall import selectors as rota
 from oncall.models import Schedule
+from oncall.stretches import merge_stretches
 from oncall.swaps import rules
-from oncall.swaps.duty import Span, person, time_off_by_user
+from oncall.swaps.duty import Span, time_off_by_user
 from oncall.swaps.models import SwapOverride, SwapRequest, TimeOff
+from portal.people.names import person_name
 
 # How far past the calendar's edges a viewer's stretch of duty is followed for "ask for cover".
 STRETCH_REACH = timedelta(days=35)
@@ -71,7 +73,7 @@ def calendar_notes(
         label, title, classes = "", "", []
         link = links.get(shift.source[1]) if shift.is_override else None
         if link is not None:
-            for_whom = person(link.covers_for)
+            for_whom = person_name(link.covers_for)
             label = f" for {for_whom}"
             kind = "swap" if link.request.kind == SwapRequest.Kind.SWAP else "cover"
             title = f" — covered by {shift.user_name} for {for_whom} ({kind} #{link.request_id})"
@@ -123,7 +125,7 @@ def whole_stretches(*, pieces: list[rota.Shift], window: Span) -> dict[rota.Shif
                     if interval.user in user_ids
                 ]
     found.sort(key=lambda s: (s.schedule_id, s.user_id, s.start))
-    stretches = rota.merge_stretches(found)
+    stretches = merge_stretches(found)
     return {
         piece: next(
             s
@@ -148,6 +150,10 @@ def ask_url(shift: rota.Shift) -> str:
         }
     )
     return f"{reverse('swaps:new')}?{query}"
+
+
+# "My shifts" looks at most this far ahead.
+MY_SHIFTS_AHEAD = timedelta(days=92)
 
 
 @dataclass

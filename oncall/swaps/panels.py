@@ -7,8 +7,10 @@ from django.utils import timezone
 
 from oncall.models import Schedule
 from oncall.swaps import clashes as swap_clashes
-from oncall.swaps.lists import open_requests_for, requests_qs, requests_to_me, with_actions
+from oncall.swaps.actions import with_actions
+from oncall.swaps.lists import open_requests_for, requests_to_me
 from oncall.swaps.models import SwapRequest
+from oncall.swaps.one_request import requests_qs
 from portal.panels import Panel
 from portal.people.access import can_manage_team, managed_teams
 

@@ -18,15 +18,17 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from oncall.swaps.duty import Duty, duties, person
+from oncall.swaps.duty import Duty, duties
 from oncall.swaps.history import event_record, request_save
-from oncall.swaps.lists import requests_qs
-from oncall.swaps.messages import fmt, request_text, span_text, tell
+from oncall.swaps.messages import clash_key, remind_key, request_text, span_text, tell
 from oncall.swaps.models import SwapEvent, SwapRequest, TimeOff
+from oncall.swaps.one_request import requests_qs
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.people.models import Membership
+from portal.people.names import person_name
 from portal.people.selectors import team_managers
+from portal.timefmt import in_message
 
 User = get_user_model()
 # Smallest first: the reminder due is the smallest threshold the time left has passed.
@@ -36,11 +38,6 @@ EXPIRE_BATCH = 500
 # stretch is whole (its start, part of the message's key, does not move with "now").
 CLASH_HORIZON = timedelta(days=90)
 CLASH_LOOKBEHIND = timedelta(days=35)
-
-
-def remind_key(request_id: int, label: str, user_id: int | None = None) -> str:
-    key = f"swap-remind:{request_id}:{label}"
-    return key if user_id is None else f"{key}:{user_id}"
 
 
 def swap_requests_expire(*, now: datetime | None = None) -> int:
@@ -73,8 +70,8 @@ def swap_requests_expire(*, now: datetime | None = None) -> int:
                     "expired",
                     f"Expired: request about {request.schedule.name}",
                     f"The shift started before anyone took it, so the request about "
-                    f"{request_text(request, user)} expired. {person(request.requester)} stays on "
-                    "call.",
+                    f"{request_text(request, user)} expired. "
+                    f"{person_name(request.requester)} stays on call.",
                 )
             expired += 1
     return expired
@@ -99,7 +96,7 @@ def swap_reminders_send(*, now: datetime | None = None) -> int:
         waiting = (
             "nobody has taken it yet"
             if request.status == SwapRequest.Status.PENDING
-            else f"{person(request.taker)} accepted; it waits for a manager's approval"
+            else f"{person_name(request.taker)} accepted; it waits for a manager's approval"
         )
         user = request.requester
         if user.is_active:
@@ -110,7 +107,7 @@ def swap_reminders_send(*, now: datetime | None = None) -> int:
                 subject=f"Still open: your request about {request.schedule.name}",
                 body=(
                     f"Your request about {request_text(request, user)} is still open: {waiting}. "
-                    f"It expires when the shift starts, {fmt(request.expires_at, user)}."
+                    f"It expires when the shift starts, {in_message(request.expires_at, user)}."
                 ),
                 url=request.get_absolute_url(),
             )
@@ -122,17 +119,14 @@ def swap_reminders_send(*, now: datetime | None = None) -> int:
                     dedup_key=remind_key(request.pk, label, manager.pk),
                     subject=f"Waiting for your approval: {request.schedule.name}",
                     body=(
-                        f"{person(request.taker)} would take {request_text(request, manager)} from "
-                        f"{person(request.requester)}. Approve or reject it before "
-                        f"{fmt(request.expires_at, manager)}."
+                        f"{person_name(request.taker)} would take "
+                        f"{request_text(request, manager)} from "
+                        f"{person_name(request.requester)}. Approve or reject it before "
+                        f"{in_message(request.expires_at, manager)}."
                     ),
                     url=request.get_absolute_url(),
                 )
     return due
-
-
-def clash_key(row: TimeOff, schedule_id: int, clash_start: datetime, user_id: int) -> str:
-    return f"timeoff-clash:{row.pk}:{schedule_id}:{clash_start.isoformat()}:{user_id}"
 
 
 def time_off_clashes_notify(*, rows: list[TimeOff] | None = None, now=None) -> int:
@@ -195,9 +189,9 @@ def time_off_clashes_notify(*, rows: list[TimeOff] | None = None, now=None) -> i
                 user=manager,
                 kind=Kind.SWAP,
                 dedup_key=clash_key(row, schedule.pk, clash_start, manager.pk),
-                subject=f"{person(holder)} is on time off during a shift on {schedule.name}",
+                subject=f"{person_name(holder)} is on time off during a shift on {schedule.name}",
                 body=(
-                    f"{person(holder)} is on call for {schedule.name} "
+                    f"{person_name(holder)} is on call for {schedule.name} "
                     f"{span_text(start, end, manager)} but has time off "
                     f"{span_text(row.start, row.end, manager)}. Ask for cover for them in one "
                     "click from the swaps page."

@@ -1,6 +1,6 @@
-"""Writes about swap and cover requests and time off. Each runs in one transaction, records
-the change as a ``SwapEvent`` (who, what, when) and tells the people concerned through
-``portal.notifications.services.notify`` (idempotent by dedup key).
+"""Writes about swap and cover requests (time off: :mod:`oncall.swaps.time_off`). Each runs
+in one transaction, records the change as a ``SwapEvent`` (who, what, when) and tells the
+people concerned through ``portal.notifications.services.notify`` (idempotent by dedup key).
 
 Invariants:
 
@@ -11,6 +11,9 @@ Invariants:
   colleagues accepting one open request at the same moment exactly one wins;
 * a request takes effect by creating its overrides through the rotas service, in the same
   transaction, linked to it by ``SwapOverride``; a revert removes exactly those.
+
+The steps the changes share (locking, liveness, checks, taking effect) are in
+:mod:`oncall.swaps.transitions`; who may act, in :mod:`oncall.swaps.access`.
 
 Bad input raises ``ValidationError`` (nothing written); acting without the right raises
 ``PermissionDenied``.
@@ -26,156 +29,26 @@ from django.utils import timezone
 
 from oncall import services as rota_services
 from oncall.models import Schedule
-from oncall.swaps.duty import holds, person
-from oncall.swaps.eligibility import candidates, eligibility
+from oncall.swaps import access
+from oncall.swaps.duty import holds
+from oncall.swaps.eligibility import candidates
 from oncall.swaps.history import event_record, request_save
-from oncall.swaps.lists import overlapping_open, requests_qs
-from oncall.swaps.messages import fmt, request_text, span_text, tell
-from oncall.swaps.models import SwapEvent, SwapOverride, SwapRequest, TimeOff
-from oncall.swaps.reminders import time_off_clashes_notify
-from portal.people.access import can_manage_team, is_member
+from oncall.swaps.lists import overlapping_open
+from oncall.swaps.messages import request_text, span_text, tell
+from oncall.swaps.models import SwapEvent, SwapRequest
+from oncall.swaps.transitions import (
+    check_still_held,
+    check_taker,
+    lock_request,
+    lock_schedule,
+    refuse_unless_live,
+    take_effect,
+)
+from portal.people.names import person_name
 from portal.people.selectors import team_managers
 
 Status = SwapRequest.Status
 Action = SwapEvent.Action
-
-
-# --------------------------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------------------------
-
-
-def _lock(pk: int) -> SwapRequest:
-    """The request, its row locked until the transaction ends, with what messages need."""
-    try:
-        request = SwapRequest.objects.select_for_update(of=("self",)).get(pk=pk)
-    except SwapRequest.DoesNotExist as exc:
-        raise ValidationError("This request no longer exists.") from exc
-    # Related rows are read after the lock, so they are as fresh as the request.
-    return requests_qs().get(pk=request.pk)
-
-
-def _lock_schedule(schedule_id: int) -> Schedule:
-    return (
-        Schedule.objects.select_for_update(of=("self",)).select_related("team").get(pk=schedule_id)
-    )
-
-
-def _refuse_unless_live(request: SwapRequest, *, by, now: datetime, allowed=(Status.PENDING,)):
-    """Refuse to act on a request that is no longer in one of the ``allowed`` states."""
-    if request.status in allowed and request.expires_at > now:
-        return
-    if request.status in SwapRequest.OPEN_STATUSES and request.expires_at <= now:
-        raise ValidationError("This request expired when the shift started.")
-    if request.status == Status.EXPIRED:
-        raise ValidationError("This request expired when the shift started.")
-    if request.status in (Status.ACCEPTED, Status.AWAITING_APPROVAL) and request.taker_id:
-        if by is not None and request.taker_id == by.pk:
-            raise ValidationError("You already took this request.")
-        raise ValidationError(f"{person(request.taker)} already took this request.")
-    if request.status == Status.PENDING:
-        raise ValidationError("Nobody has accepted this request yet.")
-    messages = {
-        Status.WITHDRAWN: "This request was withdrawn.",
-        Status.DECLINED: "This request was declined.",
-        Status.REJECTED: "A manager rejected this request.",
-        Status.REVERTED: "This request was reverted.",
-    }
-    raise ValidationError(messages.get(request.status, "This request can no longer be changed."))
-
-
-def _check_still_held(request: SwapRequest) -> None:
-    if not holds(
-        schedule=request.schedule,
-        user_id=request.requester_id,
-        start=request.start,
-        end=request.end,
-    ):
-        raise ValidationError(
-            f"{person(request.requester)} no longer holds this shift (the rota changed): "
-            "the request cannot take effect."
-        )
-    if request.kind == SwapRequest.Kind.SWAP and not holds(
-        schedule=request.schedule,
-        user_id=request.target_id,
-        start=request.swap_start,
-        end=request.swap_end,
-    ):
-        raise ValidationError(
-            f"{person(request.target)} no longer holds the shift offered in exchange "
-            "(the rota changed): the swap cannot take effect."
-        )
-
-
-def _check_taker(request: SwapRequest, taker, *, you: bool, now: datetime) -> None:
-    """The taker (and, in a swap, the requester for the shift they get) may take it."""
-    give = (request.swap_start, request.swap_end) if request.swap_start else None
-    why = eligibility(
-        schedule=request.schedule,
-        user=taker,
-        take=(request.start, request.end),
-        give=give,
-        you=you,
-        now=now,
-    )
-    if why:
-        raise ValidationError(f"{why}.")
-    if request.kind == SwapRequest.Kind.SWAP:
-        why = eligibility(
-            schedule=request.schedule,
-            user=request.requester,
-            take=(request.swap_start, request.swap_end),
-            give=(request.start, request.end),
-            now=now,
-        )
-        if why:
-            raise ValidationError(f"The swap cannot take effect: {why}.")
-
-
-def _take_effect(request: SwapRequest, *, taker, by, now: datetime) -> None:
-    """Create the overrides that realise the request, link them, mark it in effect and tell
-    both people. The caller holds the request's and the schedule's locks."""
-    ref = f"{request.get_kind_display().lower()} request #{request.pk}"
-    cover = rota_services.override_create(
-        schedule=request.schedule,
-        user=taker,
-        start=request.start,
-        end=request.end,
-        reason=f"Covering for {person(request.requester)} ({ref})",
-        by=by,
-        now=now,
-    )
-    SwapOverride.objects.create(request=request, override=cover, covers_for=request.requester)
-    if request.kind == SwapRequest.Kind.SWAP:
-        back = rota_services.override_create(
-            schedule=request.schedule,
-            user=request.requester,
-            start=request.swap_start,
-            end=request.swap_end,
-            reason=f"Swap with {person(taker)} ({ref})",
-            by=by,
-            now=now,
-        )
-        SwapOverride.objects.create(request=request, override=back, covers_for=taker)
-    request.taker = taker
-    request.status = Status.ACCEPTED
-    request_save(request, now, "taker", "status")
-    for user in {request.requester, taker}:
-        if user.pk == request.requester_id:
-            subject = f"{person(taker)} takes your shift: {request.schedule.name}"
-            body = f"{person(taker)} is now on call for {request_text(request, user)}."
-        else:
-            subject = f"You cover {person(request.requester)} on {request.schedule.name}"
-            body = f"You are now on call for {request_text(request, user)}."
-        tell(request, user, "effective", subject, body + " It is in the calendar.")
-    if request.created_by_id not in (None, request.requester_id, taker.pk):
-        tell(
-            request,
-            request.created_by,
-            "effective",
-            f"In effect: {person(taker)} covers {person(request.requester)}",
-            f"{person(taker)} is now on call for {request_text(request, request.created_by)}.",
-        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,11 +82,9 @@ def swap_request_create(
     now = now or timezone.now()
     start = start or shift_start
     end = end or shift_end
-    team = schedule.team
-    manager = can_manage_team(user=by, team=team)
-    if by.pk != requester.pk and not manager:
+    if not access.can_ask_for(user=by, requester_id=requester.pk, schedule=schedule):
         raise PermissionDenied("Only a manager of the team can ask for cover for somebody else.")
-    if assign and not manager:
+    if assign and not access.can_assign(user=by, schedule=schedule):
         raise PermissionDenied("Only a manager of the team can assign a shift directly.")
     is_swap = kind == SwapRequest.Kind.SWAP
     if kind not in SwapRequest.Kind.values:
@@ -239,17 +110,15 @@ def swap_request_create(
         )
     if target is not None and target.pk == requester.pk:
         raise ValidationError({"target": "Ask somebody else than the person holding the shift."})
-    schedule = _lock_schedule(schedule.pk)
+    schedule = lock_schedule(schedule.pk)
     if not holds(schedule=schedule, user_id=requester.pk, start=shift_start, end=shift_end):
-        who = "You do" if by.pk == requester.pk else f"{person(requester)} does"
+        who = "You do" if by.pk == requester.pk else f"{person_name(requester)} does"
         raise ValidationError(f"{who} not hold this shift on {schedule.name}.")
     if is_swap:
         if swap_start <= now:
             raise ValidationError({"swap_shift": "That shift has already begun."})
         if not holds(schedule=schedule, user_id=target.pk, start=swap_start, end=swap_end):
-            raise ValidationError(
-                {"swap_shift": f"{person(target)} does not hold that shift on {schedule.name}."}
-            )
+            raise ValidationError({"swap_shift": _not_held(target, schedule)})
     spans = [(start, end)] + ([(swap_start, swap_end)] if is_swap else [])
     clash = overlapping_open(schedule=schedule, spans=spans).first()
     if clash is not None:
@@ -276,24 +145,28 @@ def swap_request_create(
     )
     if target is not None:
         try:
-            _check_taker(request, target, you=False, now=now)
+            check_taker(request, target, you=False, now=now)
         except ValidationError as exc:
             raise ValidationError({"swap_shift" if is_swap else "target": exc.messages[0]}) from exc
     request.save()
-    note = "" if by.pk == requester.pk else f"for {person(requester)}"
+    note = "" if by.pk == requester.pk else f"for {person_name(requester)}"
     event_record(request, actor=by, action=Action.CREATED, now=now, note=note)
     if assign:
         event_record(
-            request, actor=by, action=Action.ASSIGNED, now=now, note=f"to {person(target)}"
+            request, actor=by, action=Action.ASSIGNED, now=now, note=f"to {person_name(target)}"
         )
-        _take_effect(request, taker=target, by=by, now=now)
+        take_effect(request, taker=target, by=by, now=now)
         return request
     _ask(request)
     return request
 
 
+def _not_held(target, schedule: Schedule) -> str:
+    return f"{person_name(target)} does not hold that shift on {schedule.name}."
+
+
 def _ask(request: SwapRequest) -> None:
-    requester = person(request.requester)
+    requester = person_name(request.requester)
     if request.target is not None:
         verb = "proposes a swap" if request.kind == SwapRequest.Kind.SWAP else "asks you to cover"
         user = request.target
@@ -334,21 +207,21 @@ def swap_request_accept(*, request: SwapRequest, by, now: datetime | None = None
     """``by`` takes the request: it takes effect at once, or waits for a manager when the team
     requires approval."""
     now = now or timezone.now()
-    request = _lock(request.pk)
+    request = lock_request(request.pk)
     if by.pk == request.requester_id:
         raise ValidationError("You cannot accept your own request.")
     team = request.schedule.team
-    if request.target_id is not None and request.target_id != by.pk:
-        raise PermissionDenied(f"This request is addressed to {person(request.target)}.")
-    if request.target_id is None and not is_member(user=by, team=team):
+    if not access.can_answer_request(user=by, request=request):
+        if request.target_id is not None:
+            raise PermissionDenied(f"This request is addressed to {person_name(request.target)}.")
         raise PermissionDenied(f"Only members of {team.name} can take this request.")
-    _refuse_unless_live(request, by=by, now=now)
-    request.schedule = _lock_schedule(request.schedule_id)
-    _check_still_held(request)
-    _check_taker(request, by, you=True, now=now)
+    refuse_unless_live(request, by=by, now=now)
+    request.schedule = lock_schedule(request.schedule_id)
+    check_still_held(request)
+    check_taker(request, by, you=True, now=now)
     event_record(request, actor=by, action=Action.ACCEPTED, now=now)
     if not team.swap_approval_required:
-        _take_effect(request, taker=by, by=by, now=now)
+        take_effect(request, taker=by, by=by, now=now)
         return request
     request.taker = by
     request.status = Status.AWAITING_APPROVAL
@@ -357,8 +230,8 @@ def swap_request_accept(*, request: SwapRequest, by, now: datetime | None = None
         request,
         request.requester,
         "taken",
-        f"{person(by)} accepted your request; a manager must approve it",
-        f"{person(by)} accepted to take {request_text(request, request.requester)}. "
+        f"{person_name(by)} accepted your request; a manager must approve it",
+        f"{person_name(by)} accepted to take {request_text(request, request.requester)}. "
         f"{team.name} needs a manager's approval before it takes effect.",
     )
     for manager in team_managers(team=team).select_related("profile"):
@@ -366,9 +239,10 @@ def swap_request_accept(*, request: SwapRequest, by, now: datetime | None = None
             request,
             manager,
             "approve",
-            f"Approve: {person(by)} covers {person(request.requester)} on {request.schedule.name}",
-            f"{person(by)} accepted to take {request_text(request, manager)} from "
-            f"{person(request.requester)}. Approve or reject it.",
+            f"Approve: {person_name(by)} covers {person_name(request.requester)} on "
+            f"{request.schedule.name}",
+            f"{person_name(by)} accepted to take {request_text(request, manager)} from "
+            f"{person_name(request.requester)}. Approve or reject it.",
         )
     return request
 
@@ -378,14 +252,14 @@ def swap_request_decline(*, request: SwapRequest, by, now: datetime | None = Non
     """The named colleague says no (the request ends); on an open request a colleague passes
     (it stays open for the others and leaves their lists)."""
     now = now or timezone.now()
-    request = _lock(request.pk)
+    request = lock_request(request.pk)
     if by.pk == request.requester_id:
         raise ValidationError("Withdraw your own request instead of declining it.")
-    if request.target_id is not None and request.target_id != by.pk:
-        raise PermissionDenied(f"This request is addressed to {person(request.target)}.")
-    if request.target_id is None and not is_member(user=by, team=request.schedule.team):
+    if not access.can_answer_request(user=by, request=request):
+        if request.target_id is not None:
+            raise PermissionDenied(f"This request is addressed to {person_name(request.target)}.")
         raise PermissionDenied("Only members of the team can answer this request.")
-    _refuse_unless_live(request, by=by, now=now)
+    refuse_unless_live(request, by=by, now=now)
     if request.target_id is None:
         if not request.events.filter(actor=by, action=Action.PASSED).exists():
             event_record(request, actor=by, action=Action.PASSED, now=now)
@@ -397,8 +271,8 @@ def swap_request_decline(*, request: SwapRequest, by, now: datetime | None = Non
         request,
         request.requester,
         "declined",
-        f"{person(by)} declined your request: {request.schedule.name}",
-        f"{person(by)} cannot take {request_text(request, request.requester)}. "
+        f"{person_name(by)} declined your request: {request.schedule.name}",
+        f"{person_name(by)} cannot take {request_text(request, request.requester)}. "
         "Ask somebody else or open the request to the whole team.",
     )
     return request
@@ -407,11 +281,10 @@ def swap_request_decline(*, request: SwapRequest, by, now: datetime | None = Non
 @transaction.atomic
 def swap_request_withdraw(*, request: SwapRequest, by, now: datetime | None = None) -> SwapRequest:
     now = now or timezone.now()
-    request = _lock(request.pk)
-    own = by.pk in (request.requester_id, request.created_by_id)
-    if not (own or can_manage_team(user=by, team=request.schedule.team)):
+    request = lock_request(request.pk)
+    if not access.can_withdraw_request(user=by, request=request):
         raise PermissionDenied("Only the requester (or a manager) can withdraw this request.")
-    _refuse_unless_live(request, by=by, now=now, allowed=SwapRequest.OPEN_STATUSES)
+    refuse_unless_live(request, by=by, now=now, allowed=SwapRequest.OPEN_STATUSES)
     request.status = Status.WITHDRAWN
     request_save(request, now, "status")
     event_record(request, actor=by, action=Action.WITHDRAWN, now=now)
@@ -420,8 +293,8 @@ def swap_request_withdraw(*, request: SwapRequest, by, now: datetime | None = No
             request,
             user,
             "withdrawn",
-            f"Withdrawn: {person(request.requester)}'s request on {request.schedule.name}",
-            f"{person(by)} withdrew the request about {request_text(request, user)}. "
+            f"Withdrawn: {person_name(request.requester)}'s request on {request.schedule.name}",
+            f"{person_name(by)} withdrew the request about {request_text(request, user)}. "
             "Nothing changes.",
         )
     return request
@@ -430,15 +303,15 @@ def swap_request_withdraw(*, request: SwapRequest, by, now: datetime | None = No
 @transaction.atomic
 def swap_request_approve(*, request: SwapRequest, by, now: datetime | None = None) -> SwapRequest:
     now = now or timezone.now()
-    request = _lock(request.pk)
-    if not can_manage_team(user=by, team=request.schedule.team):
+    request = lock_request(request.pk)
+    if not access.can_manage_request(user=by, request=request):
         raise PermissionDenied("Only a manager of the team can approve requests.")
-    _refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
-    request.schedule = _lock_schedule(request.schedule_id)
-    _check_still_held(request)
-    _check_taker(request, request.taker, you=False, now=now)
+    refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
+    request.schedule = lock_schedule(request.schedule_id)
+    check_still_held(request)
+    check_taker(request, request.taker, you=False, now=now)
     event_record(request, actor=by, action=Action.APPROVED, now=now)
-    _take_effect(request, taker=request.taker, by=by, now=now)
+    take_effect(request, taker=request.taker, by=by, now=now)
     return request
 
 
@@ -447,10 +320,10 @@ def swap_request_reject(
     *, request: SwapRequest, by, note: str = "", now: datetime | None = None
 ) -> SwapRequest:
     now = now or timezone.now()
-    request = _lock(request.pk)
-    if not can_manage_team(user=by, team=request.schedule.team):
+    request = lock_request(request.pk)
+    if not access.can_manage_request(user=by, request=request):
         raise PermissionDenied("Only a manager of the team can reject requests.")
-    _refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
+    refuse_unless_live(request, by=by, now=now, allowed=(Status.AWAITING_APPROVAL,))
     request.status = Status.REJECTED
     request_save(request, now, "status")
     event_record(request, actor=by, action=Action.REJECTED, now=now, note=note.strip()[:300])
@@ -460,9 +333,9 @@ def swap_request_reject(
             request,
             user,
             "rejected",
-            f"Rejected by {person(by)}: {request.schedule.name}",
-            f"{person(by)} rejected the change to {request_text(request, user)}{why}. "
-            f"{person(request.requester)} stays on call.",
+            f"Rejected by {person_name(by)}: {request.schedule.name}",
+            f"{person_name(by)} rejected the change to {request_text(request, user)}{why}. "
+            f"{person_name(request.requester)} stays on call.",
         )
     return request
 
@@ -472,9 +345,9 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
     """Undo a request in effect before its shift starts: at once for a manager; otherwise the
     requester or the taker asks and the other confirms. Removes exactly its overrides."""
     now = now or timezone.now()
-    request = _lock(request.pk)
-    manager = can_manage_team(user=by, team=request.schedule.team)
-    party = by.pk in (request.requester_id, request.taker_id)
+    request = lock_request(request.pk)
+    manager = access.can_manage_request(user=by, request=request)
+    party = access.is_request_party(user=by, request=request)
     if not (manager or party):
         raise PermissionDenied("Only the two people concerned or a manager can revert this.")
     if request.status != Status.ACCEPTED:
@@ -484,7 +357,9 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
     other = request.taker if by.pk == request.requester_id else request.requester
     if not manager and request.revert_asked_by_id in (None, by.pk):
         if request.revert_asked_by_id == by.pk:
-            raise ValidationError(f"You already asked; waiting for {person(other)} to confirm.")
+            raise ValidationError(
+                f"You already asked; waiting for {person_name(other)} to confirm."
+            )
         request.revert_asked_by = by
         request_save(request, now, "revert_asked_by")
         event_record(request, actor=by, action=Action.REVERT_ASKED, now=now)
@@ -492,12 +367,12 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
             request,
             other,
             "revert-ask",
-            f"{person(by)} asks to undo: {request.schedule.name}",
-            f"{person(by)} asks to undo the change to {request_text(request, other)}. "
+            f"{person_name(by)} asks to undo: {request.schedule.name}",
+            f"{person_name(by)} asks to undo the change to {request_text(request, other)}. "
             "Confirm to put the rota back as it was.",
         )
         return request
-    _lock_schedule(request.schedule_id)
+    lock_schedule(request.schedule_id)
     for link in request.links.select_related("override"):
         rota_services.override_remove(override=link.override, now=now)
     request.status = Status.REVERTED
@@ -510,39 +385,7 @@ def swap_request_revert(*, request: SwapRequest, by, now: datetime | None = None
             user,
             "reverted",
             f"Undone: {request.schedule.name}",
-            f"{person(by)} reverted the change to {request_text(request, user)}: "
-            f"{person(request.requester)} is on call again as before.",
+            f"{person_name(by)} reverted the change to {request_text(request, user)}: "
+            f"{person_name(request.requester)} is on call again as before.",
         )
     return request
-
-
-# --------------------------------------------------------------------------------------------
-# Time off
-# --------------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def time_off_create(
-    *, user, start: datetime, end: datetime, note: str = "", now: datetime | None = None
-) -> TimeOff:
-    """Record time off; the person and their managers hear about shifts it clashes with."""
-    now = now or timezone.now()
-    if end <= start:
-        raise ValidationError({"end": "The last day cannot be before the first."})
-    if end <= now:
-        raise ValidationError({"end": "This time off is already over."})
-    clash = TimeOff.objects.filter(user=user, start__lt=end, end__gt=start).first()
-    if clash is not None:
-        raise ValidationError(
-            f"You already have time off from {fmt(clash.start, user)} to {fmt(clash.end, user)}."
-        )
-    row = TimeOff.objects.create(user=user, start=start, end=end, note=note.strip())
-    time_off_clashes_notify(rows=[row], now=now)
-    return row
-
-
-@transaction.atomic
-def time_off_delete(*, time_off: TimeOff, by) -> None:
-    if time_off.user_id != by.pk and not by.is_staff:
-        raise PermissionDenied("You can remove only your own time off.")
-    time_off.delete()

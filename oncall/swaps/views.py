@@ -14,28 +14,30 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from oncall import selectors as rota
-from oncall.swaps import selectors, services
+from oncall import access as rota_access
+from oncall.swaps import access, services
+from oncall.swaps import time_off as time_off_services
+from oncall.swaps.actions import actions_for, with_actions
+from oncall.swaps.clashes import schedule_swaps, team_clashes, upcoming_time_off
+from oncall.swaps.eligibility import candidates, swappable_shifts
 from oncall.swaps.forms import RejectForm, ShiftRefForm, SwapRequestForm, TimeOffForm
+from oncall.swaps.lists import (
+    history,
+    my_requests,
+    open_requests_for,
+    requests_to_me,
+    take_reasons,
+    team_requests,
+    team_schedules_of,
+)
 from oncall.swaps.models import SwapRequest, TimeOff
+from oncall.swaps.one_request import request_detail, request_events, request_overrides
 from portal.forms import apply_validation_error
-from portal.people.access import can_manage_team, is_member, managed_teams
+from portal.people.selectors import team_members
 
 User = get_user_model()
 CHANGED_EVENT = "swapChanged"
 ROTA_CHANGED_EVENT = "rotaChanged"  # what the schedule page's calendar listens to
-
-
-# --------------------------------------------------------------------------------------------
-# Access
-# --------------------------------------------------------------------------------------------
-
-
-def _request_for_viewer(request, pk: int) -> SwapRequest:
-    swap = selectors.request_detail(pk=pk)
-    if not selectors.can_view(user=request.user, request=swap):
-        raise PermissionDenied("Only the schedule's team can see this request.")
-    return swap
 
 
 def _shift_ref(request, data):
@@ -43,12 +45,9 @@ def _shift_ref(request, data):
     form = ShiftRefForm(data)
     if not form.is_valid():
         return None, None, None, form
-    schedule = rota.schedule_detail(pk=form.cleaned_data["schedule"])
-    team = schedule.team
-    if not (request.user.is_staff or is_member(user=request.user, team=team)):
-        raise PermissionDenied("Only members of the team can ask for cover on its schedules.")
+    schedule = access.schedule_for_asker_or_404(user=request.user, pk=form.cleaned_data["schedule"])
     holder_id = form.cleaned_data.get("user") or request.user.pk
-    if holder_id != request.user.pk and not can_manage_team(user=request.user, team=team):
+    if not access.can_ask_for(user=request.user, requester_id=holder_id, schedule=schedule):
         raise PermissionDenied("Only a manager can ask for cover for somebody else.")
     holder = get_object_or_404(User.objects.select_related("profile"), pk=holder_id)
     return schedule, holder, form.cleaned_data, form
@@ -68,27 +67,25 @@ def _next_minute(now):
 def page(request):
     user = request.user
     now = timezone.now()
-    managed = list(managed_teams(user=user)) if not user.is_staff else []
+    managed = access.teams_managed_on_swaps_page(user=user)
     managed_ids = {t.pk for t in managed}
-    clashes = selectors.team_clashes(teams={*user.teams.all(), *managed}, now=now)
+    clashes = team_clashes(teams={*user.teams.all(), *managed}, now=now)
     my_clashes = [c for c in clashes if c.shift.user_id == user.pk]
-    team_clashes = [
+    others_clashes = [
         c for c in clashes if c.shift.user_id != user.pk and c.shift.schedule.team_id in managed_ids
     ]
     rows = {
-        "to_me": selectors.requests_to_me(user=user, now=now),
-        "mine": selectors.my_requests(user=user, now=now),
-        "open": selectors.open_requests_for(user=user, now=now, reasons=False),
-        "team": selectors.team_requests(user=user, now=now) if managed else [],
+        "to_me": requests_to_me(user=user, now=now),
+        "mine": my_requests(user=user, now=now),
+        "open": open_requests_for(user=user, now=now, reasons=False),
+        "team": team_requests(user=user, now=now) if managed else [],
     }
-    selectors.with_actions(
-        user=user, requests=[r for items in rows.values() for r in items], now=now
-    )
+    with_actions(user=user, requests=[r for items in rows.values() for r in items], now=now)
     context = {
         **rows,
-        "history": selectors.history(user=user, closed_only=True),
+        "history": history(user=user, closed_only=True),
         "my_clashes": my_clashes,
-        "team_clashes": team_clashes,
+        "team_clashes": others_clashes,
         "is_manager": bool(managed),
         "now": now,
     }
@@ -100,14 +97,12 @@ def page(request):
 def schedule_card(request, pk):
     """The swaps card under a schedule's calendar (loaded by htmx after the page, and again
     whenever a swap changes)."""
-    schedule = rota.schedule_detail(pk=pk)
     user = request.user
-    if not (user.is_staff or is_member(user=user, team=schedule.team)):
-        raise PermissionDenied("Only members of the team see its swaps.")
-    data = selectors.schedule_swaps(schedule=schedule, user=user)
+    schedule = access.schedule_for_swaps_viewer_or_404(user=user, pk=pk)
+    data = schedule_swaps(schedule=schedule, user=user)
     context = {
         "schedule": schedule,
-        "manager": can_manage_team(user=user, team=schedule.team),
+        "manager": rota_access.can_manage_schedule(user=user, schedule=schedule),
         "card": data,
     }
     return render(request, "swaps/_schedule_card.html", context)
@@ -120,7 +115,7 @@ def schedule_card(request, pk):
 
 def _new_form(request, schedule, holder, ref, data, now):
     people = (
-        User.objects.filter(memberships__team=schedule.team, is_active=True)
+        team_members(team=schedule.team)
         .exclude(pk=holder.pk)
         .select_related("profile")
         .order_by("username")
@@ -130,8 +125,8 @@ def _new_form(request, schedule, holder, ref, data, now):
     return SwapRequestForm(
         data,
         people=people,
-        swap_shifts=selectors.swappable_shifts(schedule=schedule, requester_id=holder.pk, now=now),
-        can_assign=can_manage_team(user=request.user, team=schedule.team),
+        swap_shifts=swappable_shifts(schedule=schedule, requester_id=holder.pk, now=now),
+        can_assign=access.can_assign(user=request.user, schedule=schedule),
         initial=initial,
     )
 
@@ -161,7 +156,7 @@ def new(request):
                 if error.code != "required"
                 for message in error.messages
             ],
-            "schedules": selectors.team_schedules_of(user=request.user),
+            "schedules": team_schedules_of(user=request.user),
         }
         return render(request, "swaps/bad_link.html", context, status=400)
     now = timezone.now()
@@ -194,7 +189,7 @@ def new(request):
     start, end = _range(data or request.GET, ref, now)
     suggestions = []
     if start < end:
-        suggestions = selectors.candidates(
+        suggestions = candidates(
             schedule=schedule, start=start, end=end, exclude_user_ids=[holder.pk], now=now
         )
     form.show_load({c.user.pk: c.load_hours for c in suggestions})
@@ -260,17 +255,17 @@ def _fragment(request, *, swap=None, error="", status=200):
 def _detail_context(request, swap, *, error="", reject_form=None):
     now = timezone.now()
     if not error:  # a refused change already says why
-        selectors.take_reasons(user=request.user, requests=[swap], now=now)
-    actions = selectors.actions_for(user=request.user, request=swap, now=now)
+        take_reasons(user=request.user, requests=[swap], now=now)
+    actions = actions_for(user=request.user, request=swap, now=now)
     suggestions = []
-    manager = selectors.can_manage(user=request.user, request=swap)
+    manager = access.can_manage_request(user=request.user, request=swap)
     if (
         swap.status == SwapRequest.Status.PENDING
         and swap.target_id is None
         and swap.expires_at > now
         and (request.user.pk in (swap.requester_id, swap.created_by_id) or manager)
     ):
-        suggestions = selectors.candidates(
+        suggestions = candidates(
             schedule=swap.schedule,
             start=swap.start,
             end=swap.end,
@@ -281,8 +276,8 @@ def _detail_context(request, swap, *, error="", reject_form=None):
         "swap": swap,
         "actions": actions,
         "error": error,
-        "events": selectors.request_events(request=swap),
-        "overrides": selectors.request_overrides(request=swap),
+        "events": request_events(request=swap),
+        "overrides": request_overrides(request=swap),
         "suggestions": suggestions,
         "reject_form": reject_form or RejectForm(),
         "now": now,
@@ -292,7 +287,7 @@ def _detail_context(request, swap, *, error="", reject_form=None):
 @login_required
 @require_GET
 def detail(request, pk):
-    swap = _request_for_viewer(request, pk)
+    swap = access.request_for_viewer_or_404(user=request.user, pk=pk)
     return render(request, "swaps/detail.html", _detail_context(request, swap))
 
 
@@ -300,12 +295,12 @@ def _answer(request, pk, change):
     """Run a state change (``change(swap)`` returns what to tell the viewer) and answer: the
     request's action block (htmx, swapped in place in the inbox or on the swaps page) or a
     redirect; a refused change is a 400 with the reason and nothing changed."""
-    swap = _request_for_viewer(request, pk)
+    swap = access.request_for_viewer_or_404(user=request.user, pk=pk)
     try:
         done = change(swap)
     except ValidationError as exc:
         error = " ".join(exc.messages)
-        swap = selectors.request_detail(pk=pk)
+        swap = request_detail(pk=pk)
         if request.htmx:
             return _actions_response(request, swap, error=error, status=400)
         return render(
@@ -314,7 +309,7 @@ def _answer(request, pk, change):
             _detail_context(request, swap, error=error),
             status=400,
         )
-    swap = selectors.request_detail(pk=pk)
+    swap = request_detail(pk=pk)
     if request.htmx:
         response = _actions_response(request, swap, note=done)
         trigger_client_event(response, CHANGED_EVENT)
@@ -329,7 +324,7 @@ def _answer(request, pk, change):
 def _actions_response(request, swap, *, note="", error="", status=200):
     context = {
         "swap": swap,
-        "actions": selectors.actions_for(user=request.user, request=swap),
+        "actions": actions_for(user=request.user, request=swap),
         "note": note,
         "error": error,
     }
@@ -411,7 +406,7 @@ def revert(request, pk):
 def _time_off_context(request, form=None) -> dict:
     zone = timezone.get_current_timezone()
     return {
-        "time_off": selectors.upcoming_time_off(user=request.user),
+        "time_off": upcoming_time_off(user=request.user),
         "time_off_form": form or TimeOffForm(zone=zone),
     }
 
@@ -424,7 +419,7 @@ def time_off(request):
     form = TimeOffForm(request.POST, zone=timezone.get_current_timezone())
     if form.is_valid():
         try:
-            services.time_off_create(
+            time_off_services.time_off_create(
                 user=request.user,
                 start=form.cleaned_data["start"],
                 end=form.cleaned_data["end"],
@@ -446,7 +441,7 @@ def time_off(request):
 @require_POST
 def time_off_delete(request, pk):
     row = get_object_or_404(TimeOff, pk=pk)
-    services.time_off_delete(time_off=row, by=request.user)
+    time_off_services.time_off_delete(time_off=row, by=request.user)
     if request.htmx:
         return render(request, "swaps/_time_off.html", _time_off_context(request))
     messages.success(request, "Time off removed.")

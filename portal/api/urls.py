@@ -12,6 +12,7 @@ from rest_framework.routers import DefaultRouter
 from incidents import api as incidents_api
 from incidents.postmortems import api as postmortems_api
 from oncall import api as oncall_api
+from oncall.swaps import api as swaps_api
 from portal.api.exceptions import api_not_found
 from portal.api.views import ApiTokenViewSet
 from portal.catalog import api as catalog_api
@@ -26,6 +27,7 @@ APPS = (
     reports_api,
     catalog_api,
     oncall_api,
+    swaps_api,
     incidents_api,
     postmortems_api,
     notifications_api,

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -19,6 +20,18 @@ from portal.notifications.models import Message, Notification
 
 READ_EVENT = "notificationsRead"
 
+# Apps that show something of their own under inbox messages, as dotted paths of functions
+# ``(*, user, messages) -> None``: each loads what it shows for those messages in a fixed
+# number of queries and sets it on them before the page renders (its template tags query
+# nothing), the way ``portal.panels`` lists the panels.
+INBOX_PREPARERS: list[str] = []
+INBOX_PREPARERS.append("oncall.swaps.inbox.inbox_messages_prepare")
+
+
+def _prepare(user, messages) -> None:
+    for path in INBOX_PREPARERS:
+        import_string(path)(user=user, messages=messages)
+
 
 # ------------------------------------------------------------------------------------ inbox
 @login_required
@@ -29,6 +42,8 @@ def inbox(request):
         Prefetch("deliveries", queryset=Notification.objects.order_by("created_at", "pk"))
     )
     page = Paginator(qs, selectors.INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _prepare(request.user, page.object_list)
     context = {"page": page, "unread_only": unread_only}
     template = "notifications/inbox.html#list" if request.htmx else "notifications/inbox.html"
     response = render(request, template, context)
@@ -57,6 +72,7 @@ def mark_read(request, pk):
         raise Http404("No such message.") from exc
     if request.htmx:
         message = selectors.inbox(user=request.user).prefetch_related("deliveries").get(pk=pk)
+        _prepare(request.user, [message])
         response = render(request, "notifications/inbox.html#message", {"message": message})
         return trigger_client_event(response, READ_EVENT)
     return redirect("notifications:inbox")

@@ -7,7 +7,7 @@ from datetime import date, time
 import pytest
 from django.db import close_old_connections
 
-from oncall import services
+from oncall import layer_services
 from oncall.models import Layer
 from tests import factories
 
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_concurrent_participant_edits_keep_every_change(team):
     people = [factories.MembershipFactory(team=team).user for _ in range(6)]
     schedule = factories.ScheduleFactory(team=team)
-    layer = services.layer_create(
+    layer = layer_services.layer_create(
         schedule=schedule,
         name="Weekly",
         rotation_start=date(2024, 1, 1),
@@ -31,7 +31,7 @@ def test_concurrent_participant_edits_keep_every_change(team):
     def add(user):
         try:
             barrier.wait(timeout=10)
-            services.layer_participant_add(layer=layer, user=user)
+            layer_services.layer_participant_add(layer=layer, user=user)
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
         finally:

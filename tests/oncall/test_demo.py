@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from oncall import demo, selectors
+from oncall import coverage, demo, selectors
 from oncall.models import Layer, LayerParticipant, Override, Schedule
 from portal import demo as portal_demo
 from portal.people.models import Membership
@@ -32,7 +32,7 @@ def test_small_seed_is_idempotent_and_puts_demo_on_call():
     shifts = selectors.user_shifts(user=user, start=now, end=now + timedelta(days=28))
     assert {s.schedule.name for s in shifts} >= {"Payments primary", "Platform on call"}
     search = Schedule.objects.get(name="Search daytime")
-    assert selectors.schedule_gaps(schedule=search)  # nights and weekends show as gaps
+    assert coverage.schedule_gaps(schedule=search)  # nights and weekends show as gaps
 
 
 def test_large_seed_gives_each_generated_team_two_schedules():

@@ -4,7 +4,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from oncall import engine, selectors
+from oncall import coverage, engine, selectors
 from tests import factories
 from tests.oncall.conftest import utc
 
@@ -64,7 +64,7 @@ def test_gaps_are_absent_from_the_final_schedule(schedule, alice):
     start, end = utc(2024, 6, 5), utc(2024, 6, 6)
     shifts = selectors.schedule_final(schedule=schedule, start=start, end=end)
     assert [(s.start.hour, s.end.hour) for s in shifts] == [(9, 17)]
-    assert selectors.schedule_gaps(schedule=schedule, start=start, days=1) == [
+    assert coverage.schedule_gaps(schedule=schedule, start=start, days=1) == [
         (start, utc(2024, 6, 5, 9)),
         (utc(2024, 6, 5, 17), end),
     ]
@@ -215,4 +215,4 @@ def test_who_is_on_call_takes_bounded_queries(team, schedule, size, django_asser
     with django_assert_max_num_queries(3):
         selectors.schedule_calendar(schedule=schedule, start=start, end=end)
     with django_assert_max_num_queries(3):
-        selectors.schedules_gaps(schedules=[schedule, other], start=start)
+        coverage.schedules_gaps(schedules=[schedule, other], start=start)

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from oncall import selectors, services
+from oncall import layer_services, selectors, services
 from oncall.models import Layer, LayerParticipant, Override, RotaPreferences, Schedule
 from tests import factories
 from tests.oncall.conftest import utc
@@ -37,7 +37,7 @@ def holders(schedule, first_day, days):
 
 @pytest.fixture
 def layer(schedule, alice, bob, carol):
-    return services.layer_create(
+    return layer_services.layer_create(
         schedule=schedule,
         name="Daily",
         rotation_start=START,
@@ -52,10 +52,10 @@ def layer(schedule, alice, bob, carol):
 class TestLayerCreate:
     def test_new_layer_goes_on_top_and_applies_from_now(self, schedule, alice, bob):
         now = utc(2024, 6, 5, 12)
-        low = services.layer_create(
+        low = layer_services.layer_create(
             schedule=schedule, name="Low", rotation_start=START, participants=[alice], now=now
         )
-        high = services.layer_create(
+        high = layer_services.layer_create(
             schedule=schedule, name="High", rotation_start=START, participants=[bob], now=now
         )
         assert high.position == low.position + 1
@@ -66,7 +66,7 @@ class TestLayerCreate:
     @pytest.mark.parametrize("length", [0, -1])
     def test_shift_length_below_one_is_refused(self, schedule, alice, length):
         with pytest.raises(ValidationError) as err:
-            services.layer_create(
+            layer_services.layer_create(
                 schedule=schedule,
                 name="L",
                 rotation_start=START,
@@ -78,7 +78,7 @@ class TestLayerCreate:
 
     def test_participant_outside_the_team_is_refused(self, schedule, alice, outsider):
         with pytest.raises(ValidationError) as err:
-            services.layer_create(
+            layer_services.layer_create(
                 schedule=schedule, name="L", rotation_start=START, participants=[alice, outsider]
             )
         message = " ".join(err.value.message_dict["participants"])
@@ -87,14 +87,14 @@ class TestLayerCreate:
 
     def test_a_person_twice_is_refused(self, schedule, alice):
         with pytest.raises(ValidationError) as err:
-            services.layer_create(
+            layer_services.layer_create(
                 schedule=schedule, name="L", rotation_start=START, participants=[alice, alice]
             )
         assert "twice" in " ".join(err.value.message_dict["participants"])
 
     def test_half_an_active_window_is_refused(self, schedule, alice):
         with pytest.raises(ValidationError) as err:
-            services.layer_create(
+            layer_services.layer_create(
                 schedule=schedule,
                 name="L",
                 rotation_start=START,
@@ -106,7 +106,7 @@ class TestLayerCreate:
 
     def test_end_date_before_start_date_is_refused(self, schedule, alice):
         with pytest.raises(ValidationError) as err:
-            services.layer_create(
+            layer_services.layer_create(
                 schedule=schedule,
                 name="L",
                 rotation_start=START,
@@ -124,7 +124,9 @@ class TestLayerCreate:
 class TestLayerEdit:
     def test_editing_never_changes_the_past(self, schedule, layer, carol):
         before = final(schedule, utc(2024, 6, 1), EDIT)
-        new = services.layer_update(layer=layer, shift_length=2, name="Every other day", now=EDIT)
+        new = layer_services.layer_update(
+            layer=layer, shift_length=2, name="Every other day", now=EDIT
+        )
         assert final(schedule, utc(2024, 6, 1), EDIT) == before
         layer.refresh_from_db()
         assert layer.valid_until == EDIT
@@ -135,7 +137,7 @@ class TestLayerEdit:
         self, schedule, layer, alice, bob, carol
     ):
         assert holders(schedule, date(2024, 6, 1), 5) == ["alice", "bob", "carol", "alice", "bob"]
-        services.layer_update(layer=layer, participants=[carol, bob, alice], now=EDIT)
+        layer_services.layer_update(layer=layer, participants=[carol, bob, alice], now=EDIT)
         # bob keeps today; then the new order after bob: alice, carol, bob.
         assert holders(schedule, date(2024, 6, 5), 4) == ["bob", "alice", "carol", "bob"]
         assert holders(schedule, date(2024, 6, 1), 4) == ["alice", "bob", "carol", "alice"]
@@ -143,7 +145,7 @@ class TestLayerEdit:
     def test_removing_the_holder_hands_the_rest_of_the_shift_to_the_next(
         self, schedule, layer, alice, carol
     ):
-        services.layer_participant_remove(
+        layer_services.layer_participant_remove(
             layer=layer, user=layer.participants.get(position=1).user, now=EDIT
         )
         assert final(schedule, utc(2024, 6, 5), utc(2024, 6, 7)) == [
@@ -153,23 +155,23 @@ class TestLayerEdit:
         ]
 
     def test_removing_someone_else_leaves_the_holder_on_call(self, schedule, layer, alice):
-        services.layer_participant_remove(layer=layer, user=alice, now=EDIT)
+        layer_services.layer_participant_remove(layer=layer, user=alice, now=EDIT)
         assert holders(schedule, date(2024, 6, 5), 3) == ["bob", "carol", "bob"]
 
     def test_adding_a_participant_keeps_the_holder(self, schedule, team, layer):
         dave = factories.MembershipFactory(team=team, user__username="dave").user
-        services.layer_participant_add(layer=layer, user=dave, now=EDIT)
+        layer_services.layer_participant_add(layer=layer, user=dave, now=EDIT)
         assert holders(schedule, date(2024, 6, 5), 5) == ["bob", "carol", "dave", "alice", "bob"]
 
     def test_moving_a_participant(self, schedule, layer, alice):
-        services.layer_participant_move(layer=layer, user=alice, up=False, now=EDIT)
+        layer_services.layer_participant_move(layer=layer, user=alice, up=False, now=EDIT)
         # [bob, alice, carol]: bob keeps today, then alice, carol.
         assert holders(schedule, date(2024, 6, 5), 4) == ["bob", "alice", "carol", "bob"]
 
     def test_adding_an_outsider_is_refused_and_nothing_written(self, layer, outsider):
         versions = Layer.objects.count()
         with pytest.raises(ValidationError) as err:
-            services.layer_participant_add(layer=layer, user=outsider, now=EDIT)
+            layer_services.layer_participant_add(layer=layer, user=outsider, now=EDIT)
         assert "not a member" in " ".join(err.value.messages)
         assert Layer.objects.count() == versions
         layer.refresh_from_db()
@@ -177,18 +179,18 @@ class TestLayerEdit:
 
     def test_a_member_who_left_can_stay_until_removed(self, schedule, team, layer, alice):
         alice.memberships.filter(team=team).delete()
-        new = services.layer_update(layer=layer, shift_length=2, now=EDIT)
+        new = layer_services.layer_update(layer=layer, shift_length=2, now=EDIT)
         assert alice.pk in new.participants.values_list("user_id", flat=True)
 
     def test_an_edit_that_changes_nothing_makes_no_version(self, layer):
-        same = services.layer_update(layer=layer, name=layer.name, now=EDIT)
+        same = layer_services.layer_update(layer=layer, name=layer.name, now=EDIT)
         assert same.pk == layer.pk and Layer.objects.count() == 1
 
     def test_an_edit_at_the_start_of_a_version_replaces_it(self, schedule, alice, bob):
-        created = services.layer_create(
+        created = layer_services.layer_create(
             schedule=schedule, name="L", rotation_start=START, participants=[alice], now=EDIT
         )
-        edited = services.layer_update(layer=created, participants=[alice, bob], now=EDIT)
+        edited = layer_services.layer_update(layer=created, participants=[alice, bob], now=EDIT)
         assert edited.pk == created.pk and Layer.objects.count() == 1
         assert list(edited.participants.values_list("user__username", flat=True)) == [
             "alice",
@@ -197,15 +199,15 @@ class TestLayerEdit:
 
     def test_invalid_edit_is_refused_and_nothing_written(self, layer):
         with pytest.raises(ValidationError) as err:
-            services.layer_update(layer=layer, shift_length=0, now=EDIT)
+            layer_services.layer_update(layer=layer, shift_length=0, now=EDIT)
         assert "shift_length" in err.value.message_dict
         assert Layer.objects.count() == 1
         layer.refresh_from_db()
         assert layer.valid_until is None
 
     def test_editing_a_stale_version_edits_the_current_one(self, layer, alice):
-        services.layer_update(layer=layer, shift_length=2, now=EDIT)
-        newest = services.layer_participant_remove(
+        layer_services.layer_update(layer=layer, shift_length=2, now=EDIT)
+        newest = layer_services.layer_participant_remove(
             layer=layer, user=alice, now=EDIT + timedelta(hours=1)
         )
         assert newest.shift_length == 2
@@ -213,14 +215,14 @@ class TestLayerEdit:
 
     def test_remove_stops_the_layer_from_now(self, schedule, layer):
         before = final(schedule, utc(2024, 6, 1), EDIT)
-        services.layer_remove(layer=layer, now=EDIT)
+        layer_services.layer_remove(layer=layer, now=EDIT)
         assert final(schedule, utc(2024, 6, 1), EDIT) == before
         assert final(schedule, EDIT, utc(2024, 7, 1)) == []
         with pytest.raises(ValidationError):
-            services.layer_update(layer=layer, name="x", now=EDIT + timedelta(hours=1))
+            layer_services.layer_update(layer=layer, name="x", now=EDIT + timedelta(hours=1))
 
     def test_move_changes_which_layer_wins_from_now(self, schedule, layer, alice):
-        top = services.layer_create(
+        top = layer_services.layer_create(
             schedule=schedule,
             name="Top",
             rotation_start=START,
@@ -228,7 +230,7 @@ class TestLayerEdit:
             now=utc(2024, 5, 1),
         )
         assert {s[2] for s in final(schedule, utc(2024, 6, 2), utc(2024, 6, 3))} == {"alice"}
-        services.layer_move(layer=top, up=False, now=EDIT)
+        layer_services.layer_move(layer=top, up=False, now=EDIT)
         # Before the move "Top" won everywhere; after it the daily rotation does.
         assert holders(schedule, date(2024, 6, 2), 1) == ["alice"]
         assert holders(schedule, date(2024, 6, 6), 1) == ["carol"]

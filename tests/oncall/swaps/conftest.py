@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from oncall import selectors as rota
+from oncall.stretches import merge_stretches
 from tests import factories
 
 
@@ -40,7 +41,7 @@ def next_shift(schedule, user, *, after: datetime | None = None) -> rota.Shift:
     from now, so it is safely in the future)."""
     after = after or timezone.now() + timedelta(days=1)
     final = rota.schedule_final(schedule=schedule, start=after, end=after + timedelta(days=20))
-    for shift in rota.merge_stretches(final):
+    for shift in merge_stretches(final):
         if shift.user_id == user.pk and shift.start > after:
             return shift
     raise AssertionError(f"{user} has no shift on {schedule}")

@@ -8,8 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from oncall import reminders as rota_reminders
 from oncall import selectors as rota
 from oncall.models import Override
-from oncall.swaps import selectors, services
+from oncall.swaps import services
+from oncall.swaps.clashes import team_clashes
+from oncall.swaps.eligibility import candidates
+from oncall.swaps.lists import open_requests_for
 from oncall.swaps.models import SwapEvent, SwapOverride, SwapRequest, TimeOff
+from oncall.swaps.time_off import time_off_create
 from portal.notifications.models import Message
 from tests import factories
 from tests.oncall.swaps.conftest import holder, next_shift
@@ -333,8 +337,8 @@ class TestAnswers:
         request.refresh_from_db()
         assert request.status == Status.PENDING
         assert request.events.filter(action=SwapEvent.Action.PASSED).count() == 1
-        assert selectors.open_requests_for(user=bob) == []
-        assert [r.pk for r in selectors.open_requests_for(user=carol)] == [request.pk]
+        assert open_requests_for(user=bob) == []
+        assert [r.pk for r in open_requests_for(user=carol)] == [request.pk]
 
     def test_only_the_named_colleague_answers(self, schedule, alice, bob, carol, outsider):
         request = ask(schedule, alice, next_shift(schedule, alice), target=bob)
@@ -412,7 +416,7 @@ class TestSuggestions:
     ):
         shift = next_shift(schedule, alice)
         factories.TimeOffFactory(user=carol, start=shift.start, end=shift.end)
-        found = selectors.candidates(
+        found = candidates(
             schedule=schedule, start=shift.start, end=shift.end, exclude_user_ids=[alice.pk]
         )
         assert [(c.user.username, c.eligible) for c in found] == [
@@ -431,18 +435,18 @@ class TestSuggestions:
             factories.MembershipFactory(team=team)
         shift = next_shift(schedule, alice)
         with django_assert_max_num_queries(8):
-            selectors.candidates(schedule=schedule, start=shift.start, end=shift.end)
+            candidates(schedule=schedule, start=shift.start, end=shift.end)
 
 
 class TestTimeOff:
     def test_recording_time_off_flags_clashing_shifts(self, schedule, manager, alice):
         shift = next_shift(schedule, alice)
-        row = services.time_off_create(
+        row = time_off_create(
             user=alice, start=shift.start - timedelta(days=1), end=shift.end + timedelta(days=1)
         )
         assert any(k.startswith(f"timeoff-clash:{row.pk}:{schedule.pk}:") for k in keys(alice))
         assert any(k.startswith(f"timeoff-clash:{row.pk}:{schedule.pk}:") for k in keys(manager))
-        clash = selectors.team_clashes(teams=[schedule.team])
+        clash = team_clashes(teams=[schedule.team])
         assert [(c.shift.user_id, c.time_off) for c in clash] == [(alice.pk, row)]
 
     def test_bad_time_off_is_refused(self, alice):
@@ -450,12 +454,10 @@ class TestTimeOff:
 
         now = timezone.now()
         with pytest.raises(ValidationError):
-            services.time_off_create(user=alice, start=now - timedelta(days=3), end=now)
-        services.time_off_create(user=alice, start=now, end=now + timedelta(days=2))
+            time_off_create(user=alice, start=now - timedelta(days=3), end=now)
+        time_off_create(user=alice, start=now, end=now + timedelta(days=2))
         with pytest.raises(ValidationError, match="already have time off"):
-            services.time_off_create(
-                user=alice, start=now + timedelta(days=1), end=now + timedelta(days=4)
-            )
+            time_off_create(user=alice, start=now + timedelta(days=1), end=now + timedelta(days=4))
         assert TimeOff.objects.count() == 1
 
 

@@ -640,5 +640,7 @@ def test_message_times_use_the_portal_format():
     from types import SimpleNamespace
     from zoneinfo import ZoneInfo
 
+    from portal.timefmt import in_message
+
     user = SimpleNamespace(profile=SimpleNamespace(zone=ZoneInfo("Europe/London")))
-    assert services.fmt(datetime(2020, 12, 9, 16, 0, tzinfo=UTC), user) == "Wed 9 Dec 16:00 GMT"
+    assert in_message(datetime(2020, 12, 9, 16, 0, tzinfo=UTC), user) == "Wed 9 Dec 16:00 GMT"
