@@ -12,7 +12,6 @@ from django.utils import timezone
 from incidents.postmortems import access, reminders, selectors
 from incidents.postmortems.export import format_duration
 from incidents.postmortems.markdown import render_markdown
-from portal.people.names import person_name
 
 register = template.Library()
 
@@ -21,11 +20,6 @@ register = template.Library()
 def markdown(text: str):
     """Markdown rendered to sanitised HTML."""
     return render_markdown(text or "")
-
-
-@register.filter
-def person(user) -> str:
-    return person_name(user, nobody="—")
 
 
 @register.filter

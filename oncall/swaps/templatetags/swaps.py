@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from oncall.swaps.clashes import upcoming_time_off
 from oncall.swaps.forms import TimeOffForm, iso
-from portal.people.names import person_name
 
 register = template.Library()
 
@@ -18,11 +17,6 @@ register = template.Library()
 def isoutc(moment) -> str:
     """A datetime as ``2024-06-03T09:00:00Z`` for links."""
     return iso(moment) if moment else ""
-
-
-@register.filter
-def person(user) -> str:
-    return person_name(user, nobody="nobody")
 
 
 @register.inclusion_tag("swaps/_actions.html", takes_context=True)
