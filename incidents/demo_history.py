@@ -23,6 +23,9 @@ from incidents.models import (
     IncidentEvent,
     key_digest,
 )
+from oncall import engine
+from oncall.models import Schedule
+from oncall.selectors import load_schedules
 from portal.catalog.models import Service
 from portal.notifications.models import Channel, Kind, Message, Notification
 from portal.people.models import Membership, Team
@@ -108,25 +111,18 @@ class _Rotas:
 
     def __init__(self, teams: list[Team], start: datetime, end: datetime):
         self.by_team: dict[int, list[tuple[list[datetime], list]]] = defaultdict(list)
-        try:
-            from oncall import engine
-            from oncall.models import Schedule
-            from oncall.selectors import load_schedules
-
-            schedules = list(Schedule.objects.filter(team__in=teams).order_by("name", "pk"))
-            loaded = load_schedules(schedules=schedules, start=start, end=end)
-            for schedule in schedules:
-                if len(self.by_team[schedule.team_id]) >= 2:
-                    continue
-                intervals = engine.final_schedule(
-                    loaded.engine_layers(schedule.pk),
-                    loaded.engine_overrides(schedule.pk),
-                    start,
-                    end,
-                )
-                self.by_team[schedule.team_id].append(([i.start for i in intervals], intervals))
-        except ImportError:  # rotas not installed: fall back to team members
-            pass
+        schedules = list(Schedule.objects.filter(team__in=teams).order_by("name", "pk"))
+        loaded = load_schedules(schedules=schedules, start=start, end=end)
+        for schedule in schedules:
+            if len(self.by_team[schedule.team_id]) >= 2:
+                continue
+            intervals = engine.final_schedule(
+                loaded.engine_layers(schedule.pk),
+                loaded.engine_overrides(schedule.pk),
+                start,
+                end,
+            )
+            self.by_team[schedule.team_id].append(([i.start for i in intervals], intervals))
 
     def at(self, team_id: int, level: int, at: datetime) -> int | None:
         rotas = self.by_team.get(team_id, [])

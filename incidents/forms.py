@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import EscalationPolicy, EscalationStep, Integration, Severity
+from oncall.models import Schedule
 from portal.bounds import BoundedDateTimeField
 from portal.catalog.models import Service
 from portal.people.models import Team
@@ -425,8 +426,6 @@ class StepForm(forms.ModelForm):
 
     def __init__(self, *args, team: Team, **kwargs):
         super().__init__(*args, **kwargs)
-        from oncall.models import Schedule
-
         self.fields["schedules"].queryset = Schedule.objects.filter(team=team).order_by("name")
         self.fields["schedules"].required = False
         self.fields["schedules"].widget.attrs["size"] = 4

@@ -17,6 +17,7 @@ from portal.forms import apply_validation_error
 from portal.notifications import access, methods, selectors, services
 from portal.notifications.forms import ContactMethodEditForm, ContactMethodForm, PreferencesForm
 from portal.notifications.models import Message, Notification
+from portal.notifications.templatetags.notifications import profile_section_context
 
 READ_EVENT = "notificationsRead"
 
@@ -103,8 +104,6 @@ def _section(
 ):
     """The profile's notifications section, the target of every htmx form in it. A rejected
     edit comes back with ``edit_form`` and ``edit_pk``: that method's row shows it, open."""
-    from portal.notifications.templatetags.notifications import profile_section_context
-
     context = profile_section_context(user=request.user, add_form=add_form, pref_form=pref_form)
     context.update(edit_form=edit_form, edit_pk=edit_pk)
     return render(request, template, context, status=status)
