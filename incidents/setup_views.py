@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import access, policies, selectors, services
 from incidents.forms import IntegrationForm, MaintenanceForm, PolicyForm, StepForm
@@ -46,7 +46,7 @@ def integration_list(request, slug):
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            return _show_token(request, integration, token, created=True)
+            return _token_once(request, integration, token, created=True)
     context = {
         "team": team,
         "integrations": selectors.team_integrations(team=team),
@@ -58,18 +58,30 @@ def integration_list(request, slug):
     )
 
 
-def _show_token(request, integration: Integration, token: str, *, created: bool):
-    response = render(
-        request,
-        "incidents/integration_token.html",
-        {
-            "integration": integration,
-            "team": selectors.integration_owner_team(integration),
-            "token": token,
-            "urls": _hook_urls(request, integration, token),
-            "created": created,
-        },
-    )
+# The plaintext token is shown once, on the page a create or rotate POST redirects to (so a
+# reload re-posts nothing): the POST leaves it in the session, the page's first GET takes it.
+def _token_key(integration_id: int) -> str:
+    return f"integration-token-{integration_id}"
+
+
+def _token_once(request, integration: Integration, token: str, *, created: bool):
+    request.session[_token_key(integration.pk)] = {"token": token, "created": created}
+    return redirect("incidents:integration_token", pk=integration.pk)
+
+
+@login_required
+@require_GET
+def integration_token(request, pk):
+    integration = access.integration_for_manager_or_404(user=request.user, pk=pk)
+    shown = request.session.pop(_token_key(integration.pk), None)
+    context = {
+        "integration": integration,
+        "team": selectors.integration_owner_team(integration),
+        "token": shown and shown["token"],
+        "created": bool(shown and shown["created"]),
+        "urls": _hook_urls(request, integration, shown["token"]) if shown else {},
+    }
+    response = render(request, "incidents/integration_token.html", context)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -103,7 +115,7 @@ def integration_edit(request, pk):
 def integration_rotate(request, pk):
     integration = access.integration_for_manager_or_404(user=request.user, pk=pk)
     integration, token = services.integration_rotate_token(integration=integration)
-    return _show_token(request, integration, token, created=False)
+    return _token_once(request, integration, token, created=False)
 
 
 # ------------------------------------------------------------------------------- policies

@@ -31,6 +31,11 @@ urlpatterns = [
     ),
     path("incidents/integrations/<int:pk>/", setup_views.integration_edit, name="integration_edit"),
     path(
+        "incidents/integrations/<int:pk>/token/",
+        setup_views.integration_token,
+        name="integration_token",
+    ),
+    path(
         "incidents/integrations/<int:pk>/rotate/",
         setup_views.integration_rotate,
         name="integration_rotate",

@@ -71,5 +71,15 @@ class ServiceForm(forms.ModelForm):
 
 
 class ServiceTransferForm(forms.Form):
-    to_team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), label="New owner")
+    """The new owner of ``service``: any team but the one that owns it now."""
+
+    to_team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"),
+        label="New owner",
+        error_messages={"invalid_choice": "Pick one of the teams offered (not the current owner)."},
+    )
     note = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args, service: Service, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_team"].queryset = Team.objects.exclude(pk=service.team_id).order_by("name")

@@ -4,14 +4,15 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from portal.catalog import access, selectors, services
+from portal.catalog import access, consequences, selectors, services
 from portal.catalog.forms import ServiceFilterForm, ServiceForm, ServiceTransferForm
 from portal.forms import apply_validation_error
 from portal.panels import service_panels
 from portal.people.access import can_manage_team, managed_teams
+from portal.people.selectors import team_managers
 
 PAGE_SIZE = 50
 
@@ -104,22 +105,22 @@ def service_edit(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def service_transfer(request, slug):
+    """The new owner is picked, then confirmed on a page that says what the transfer does (a
+    POST without ``confirm`` shows it; ``back`` returns to the choice, keeping it)."""
     service = access.service_for_manager_or_404(user=request.user, slug=slug)
-    form = ServiceTransferForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = ServiceTransferForm(request.POST or None, service=service)
+    if request.method == "POST" and form.is_valid() and "back" not in request.POST:
+        to_team = form.cleaned_data["to_team"]
+        if "confirm" not in request.POST:
+            return _transfer_confirmation(request, service, form)
         try:
             services.service_transfer(
-                service=service,
-                to_team=form.cleaned_data["to_team"],
-                by=request.user,
-                note=form.cleaned_data["note"],
+                service=service, to_team=to_team, by=request.user, note=form.cleaned_data["note"]
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(
-                request, f"{service.name} now belongs to {form.cleaned_data['to_team']}."
-            )
+            messages.success(request, f"{service.name} now belongs to {to_team}.")
             return redirect("catalog:service_detail", slug=service.slug)
     status = 400 if form.errors else 200
     return render(
@@ -127,10 +128,35 @@ def service_transfer(request, slug):
     )
 
 
+def _transfer_confirmation(request, service, form):
+    to_team = form.cleaned_data["to_team"]
+    context = {
+        "service": service,
+        "form": form,
+        "to_team": to_team,
+        "new_managers": team_managers(team=to_team).select_related("profile").order_by("username"),
+        "viewer_keeps_access": can_manage_team(user=request.user, team=to_team),
+        "consequences": consequences.transfer_consequences(
+            service=service, to_team=to_team, user=request.user
+        ),
+    }
+    return render(request, "catalog/service_transfer_confirm.html", context)
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def service_archive(request, slug):
+    """GET: what archiving does (open incidents, integrations), with the button that does it.
+    POST ``action=archive`` archives, ``action=unarchive`` brings it back."""
     service = access.service_for_manager_or_404(user=request.user, slug=slug)
+    if request.method == "GET":
+        if service.is_archived:
+            return redirect(service)
+        context = {
+            "service": service,
+            "consequences": consequences.archive_consequences(service=service),
+        }
+        return render(request, "catalog/service_archive_confirm.html", context)
     if request.POST.get("action") == "unarchive":
         services.service_unarchive(service=service)
         messages.success(request, f"{service.name} is back in the catalog.")

@@ -217,7 +217,8 @@ def test_transfer_is_recorded_and_shown(client, team, manager, catalog):
     client.force_login(manager)
     new_owner = catalog["kafka"].team
     url = reverse("catalog:service_transfer", args=["ledger"])
-    response = client.post(url, {"to_team": new_owner.pk, "note": "reorg"}, follow=True)
+    data = {"to_team": new_owner.pk, "note": "reorg", "confirm": "1"}
+    response = client.post(url, data, follow=True)
     assert response.redirect_chain[-1][0] == catalog["ledger"].get_absolute_url()
     record = ServiceTransfer.objects.get()
     assert (record.from_team, record.to_team, record.by) == (team, new_owner, manager)
@@ -230,10 +231,122 @@ def test_transfer_is_recorded_and_shown(client, team, manager, catalog):
 def test_transfer_to_the_current_owner_is_400(client, team, manager, catalog):
     client.force_login(manager)
     url = reverse("catalog:service_transfer", args=["ledger"])
-    response = client.post(url, {"to_team": team.pk})
-    assert response.status_code == 400
-    assert "already owns" in error_next_to(response.content.decode(), "to_team")
+    for data in ({"to_team": team.pk}, {"to_team": team.pk, "confirm": "1"}):
+        response = client.post(url, data)
+        assert response.status_code == 400
+        message = error_next_to(response.content.decode(), "to_team")
+        assert message == "Pick one of the teams offered (not the current owner)."
     assert not ServiceTransfer.objects.exists()
+
+
+def test_transfer_list_leaves_out_the_current_owner(client, team, manager, catalog):
+    client.force_login(manager)
+    html = client.get(reverse("catalog:service_transfer", args=["ledger"])).content.decode()
+    select = re.search(r'<select name="to_team".*?</select>', html, re.S).group(0)
+    offered = re.findall(r'<option value="(\d+)"', select)
+    assert str(catalog["kafka"].team.pk) in offered
+    assert str(team.pk) not in offered
+
+
+def _transfer_confirmation(client, to_team, **extra):
+    url = reverse("catalog:service_transfer", args=["ledger"])
+    response = client.post(url, {"to_team": to_team.pk, "note": "reorg <now>", **extra})
+    assert response.status_code == 200
+    assert not ServiceTransfer.objects.exists()
+    return response.content.decode()
+
+
+def test_transfer_asks_first_saying_who_can_edit_it_then(client, team, manager, catalog):
+    platform = catalog["kafka"].team
+    boss = factories.MembershipFactory(team=platform, role="manager").user
+    client.force_login(manager)
+    html = _transfer_confirmation(client, platform)
+    assert '<h1 id="transfer-title">Transfer Ledger to Platform?</h1>' in html
+    assert f"Only Platform's managers ({boss.profile.name}) and staff can edit" in html
+    assert "You will no longer be able to edit this service" in html  # not a Platform manager
+    assert "your note “reorg &lt;now&gt;”" in html
+    # The confirming form carries the choice and posts it back with confirm.
+    assert f'<input type="hidden" name="to_team" value="{platform.pk}">' in html
+    assert '<input type="hidden" name="note" value="reorg &lt;now&gt;">' in html
+    assert '<button name="confirm" value="1"' in html
+    assert Service.objects.get(slug="ledger").team == team
+
+
+def test_transfer_confirmation_of_a_manager_of_both_teams_has_no_lockout(
+    client, team, manager, catalog
+):
+    platform = catalog["kafka"].team
+    factories.MembershipFactory(team=platform, user=manager, role="manager")
+    client.force_login(manager)
+    html = _transfer_confirmation(client, platform)
+    assert "Transfer Ledger to Platform?" in html
+    assert "no longer be able to edit" not in html
+
+
+def test_transfer_confirmation_tells_what_happens_to_incidents_and_alerts(
+    client, team, manager, catalog
+):
+    ledger, platform = catalog["ledger"], catalog["kafka"].team
+    sev2 = factories.IncidentFactory(team=team, severity=2, title="Ledger down")
+    sev2.services.add(ledger)
+    factories.IntegrationFactory(team=None, service=ledger, name="Ledger alerts")
+    factories.EscalationPolicyFactory(team=platform, name="Platform default")
+    client.force_login(manager)
+    html = _transfer_confirmation(client, platform)
+    assert "1 open incident</strong> (1 SEV2) stays with the team it was opened for" in html
+    assert "Ledger down" in html
+    assert "Its 1 integration (Ledger alerts) moves with it" in html
+    assert "go to Platform and page through its escalation policy “Platform default”" in html
+
+
+def test_transfer_back_returns_to_the_choice(client, team, manager, catalog):
+    platform = catalog["kafka"].team
+    client.force_login(manager)
+    html = _transfer_confirmation(client, platform, back="1")
+    assert "<h1>Transfer Ledger</h1>" in html
+    assert f'<option value="{platform.pk}" selected>' in html
+
+
+def test_archive_button_leads_to_a_confirmation_page(client, team, manager, catalog):
+    client.force_login(manager)
+    url = reverse("catalog:service_archive", args=["ledger"])
+    page = client.get(catalog["ledger"].get_absolute_url()).content.decode()
+    assert f'<a class="button secondary danger" href="{url}">Archive…</a>' in page
+    assert 'value="archive"' not in page  # no one-click archive on the service page
+
+
+def test_archive_confirmation_says_what_happens(client, team, manager, catalog):
+    ledger = catalog["ledger"]
+    for severity, title in ((2, "Payments failing"), (3, "Slow ledger"), (3, "Retries")):
+        factories.IncidentFactory(team=team, severity=severity, title=title).services.add(ledger)
+    factories.IncidentFactory(team=team, severity=1, status="resolved").services.add(ledger)
+    factories.IntegrationFactory(team=None, service=ledger, name="Ledger alerts")
+    client.force_login(manager)
+    response = client.get(reverse("catalog:service_archive", args=["ledger"]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Archive Ledger?" in html and "Tier 1 (critical)" in html
+    assert "<strong>3 open incidents:</strong> 1 SEV2, 2 SEV3." in html
+    assert "Payments failing" in html and "Retries" in html
+    assert "they stay open and keep paging" in html
+    assert "Its 1 enabled integration keeps accepting alerts" in html
+    assert "Ledger alerts" in html
+    assert '<button name="action" value="archive"' in html
+    assert not Service.objects.get(slug="ledger").is_archived  # GET changes nothing
+
+
+def test_archive_confirmation_without_incidents_or_integrations(client, team, manager, catalog):
+    client.force_login(manager)
+    html = client.get(reverse("catalog:service_archive", args=["refunds"])).content.decode()
+    assert "No open incidents." in html and "It has no integration of its own." in html
+
+
+def test_archive_page_of_an_archived_service_goes_back_to_it(client, team, manager, catalog):
+    client.force_login(manager)
+    url = reverse("catalog:service_archive", args=["ledger"])
+    client.post(url, {"action": "archive"})
+    response = client.get(url)
+    assert (response.status_code, response["Location"]) == (302, "/services/ledger/")
 
 
 def test_archive_hides_the_service_and_unarchive_brings_it_back(client, team, manager, catalog):
@@ -249,7 +362,7 @@ def test_archive_hides_the_service_and_unarchive_brings_it_back(client, team, ma
 
 def test_member_cannot_change_a_service(client, team, member, catalog):
     client.force_login(member)
-    for name in ("service_edit", "service_transfer"):
+    for name in ("service_edit", "service_transfer", "service_archive"):
         assert client.get(reverse(f"catalog:{name}", args=["ledger"])).status_code == 403
     response = client.post(reverse("catalog:service_archive", args=["ledger"]))
     assert response.status_code == 403

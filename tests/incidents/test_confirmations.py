@@ -76,6 +76,8 @@ def test_rotating_a_token_asks_first_and_shows_the_new_token(client, team, logge
     assert form["hx-confirm"] == ROTATE
     assert form["hx-boost"] == "true"
     r = client.post(url, **HX)
+    assert r.status_code == 302  # htmx follows it to the page that shows the token once
+    r = client.get(r["Location"], **HX)
     assert r.status_code == 200
     assert r["Cache-Control"] == "no-store"
     token = re.search(rb'<code id="token">([^<]+)</code>', r.content).group(1).decode()

@@ -430,17 +430,19 @@ def test_creating_an_integration_shows_its_token_once(client, team, manager):
             "severity_map_text": "critical=SEV1\nwarning=sev3",
         },
     )
-    assert r.status_code == 200
+    integration = Integration.objects.get()
+    assert r.status_code == 302  # post/redirect/get: the token page shows it once
+    assert r["Location"] == f"/incidents/integrations/{integration.pk}/token/"
+    r = client.get(r["Location"])
     assert r["Cache-Control"] == "no-store"
     token = re.search(rb'<code id="token">([^<]+)</code>', r.content).group(1).decode()
     assert f"/hooks/alertmanager/{token}/".encode() in r.content
-    integration = Integration.objects.get()
     assert integration.severity_map == {"critical": 1, "warning": 3}
     assert token not in integration.token_hash and integration.token_matches(token)
     listing = client.get(f"/incidents/teams/{team.slug}/integrations/")
     assert token.encode() not in listing.content  # never shown again
 
-    r = client.post(f"/incidents/integrations/{integration.pk}/rotate/")
+    r = client.post(f"/incidents/integrations/{integration.pk}/rotate/", follow=True)
     new = re.search(rb'<code id="token">([^<]+)</code>', r.content).group(1).decode()
     integration.refresh_from_db()
     assert new != token and integration.token_matches(new) and not integration.token_matches(token)
