@@ -262,7 +262,7 @@ def test_transfer_asks_first_saying_who_can_edit_it_then(client, team, manager, 
     client.force_login(manager)
     html = _transfer_confirmation(client, platform)
     assert '<h1 id="transfer-title">Transfer Ledger to Platform?</h1>' in html
-    assert f"Only Platform's managers ({boss.profile.name}) and staff can edit" in html
+    assert f"Only the managers of Platform ({boss.profile.name}) and staff can edit" in html
     assert "You will no longer be able to edit this service" in html  # not a Platform manager
     assert "your note “reorg &lt;now&gt;”" in html
     # The confirming form carries the choice and posts it back with confirm.
@@ -328,7 +328,7 @@ def test_archive_confirmation_says_what_happens(client, team, manager, catalog):
     assert "Archive Ledger?" in html and "Tier 1 (critical)" in html
     assert "<strong>3 open incidents:</strong> 1 SEV2, 2 SEV3." in html
     assert "Payments failing" in html and "Retries" in html
-    assert "they stay open and keep paging" in html
+    assert "they stay open and keep paging until someone resolves them" in html
     assert "Its 1 enabled integration keeps accepting alerts" in html
     assert "Ledger alerts" in html
     assert '<button name="action" value="archive"' in html
