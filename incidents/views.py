@@ -13,9 +13,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
 
 from incidents import access, escalation, selectors, services
 from incidents.forms import (
@@ -30,8 +32,11 @@ from incidents.forms import (
 )
 from incidents.models import Incident, Integration
 from portal.forms import apply_validation_error
+from portal.timefmt import zone_of
 
 PAGE_SIZE = 50
+NOTE_ADDED = "Added to the timeline."
+CHANGED_EVENT = "incidentChanged"  # the incident page's live part (timeline) reloads on it
 
 
 # ------------------------------------------------------------------------------- incidents
@@ -137,7 +142,7 @@ def _render_detail(request, incident: Incident, *, status: int = 200, **forms):
 
 @login_required
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def incident_detail(request, pk):
     return _render_detail(request, selectors.incident_detail(pk=pk))
 
@@ -210,15 +215,29 @@ def incident_resolve(request, pk):
 @login_required
 @require_POST
 def incident_note(request, pk):
-    return _form_action(
-        request,
-        pk,
-        NoteForm,
-        "note_form",
-        lambda i, d: services.incident_add_note(
-            incident=i, text=d["text"], by=request.user, status_update=d["status_update"]
-        ),
-        "Added to the timeline.",
+    """Add a note: from the page's htmx form, the note card comes back in place (with the
+    form's errors and 400 on bad input; fresh, and the timeline told to reload, on success);
+    without htmx, the incident page with the errors, or a redirect back to it."""
+    if not request.htmx:
+        return _form_action(request, pk, NoteForm, "note_form", _add_note(request), NOTE_ADDED)
+    incident = access.incident_for_actor_or_403(user=request.user, pk=pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            _add_note(request)(incident, form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+    context = {"incident": incident, "note_form": form}
+    if form.errors:
+        return render(request, "incidents/detail.html#note", context, status=400)
+    context.update(note_form=NoteForm(), note_added=NOTE_ADDED)
+    response = render(request, "incidents/detail.html#note", context)
+    return trigger_client_event(response, CHANGED_EVENT)  # the timeline reloads
+
+
+def _add_note(request):
+    return lambda incident, data: services.incident_add_note(
+        incident=incident, text=data["text"], by=request.user, status_update=data["status_update"]
     )
 
 
@@ -313,12 +332,15 @@ def respond(request, token):
     except signing.BadSignature as exc:
         raise Http404("This link is not valid.") from exc
     incident = selectors.incident_detail(pk=incident_id)
-    person = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
-    form = ResolveForm(request.POST or None)
+    person = get_object_or_404(
+        get_user_model().objects.select_related("profile"), pk=user_id, is_active=True
+    )
+    action = request.POST.get("action") if request.method == "POST" else None
+    # Only a resolve submits the form: after Acknowledge it is shown unbound, without errors.
+    form = ResolveForm(request.POST if action == "resolve" else None)
     done = ""
     status = 200
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
             if action == "acknowledge":
                 services.incident_acknowledge(incident=incident, by=person)
@@ -341,5 +363,7 @@ def respond(request, token):
             status = 400
             form.add_error(None, " ".join(exc.messages))
         incident.refresh_from_db()
-    context = {"incident": incident, "person": person, "form": form, "done": done}
-    return render(request, "incidents/respond.html", context, status=status)
+    zone = zone_of(person)  # the page names the person: show times in their zone
+    context = {"incident": incident, "person": person, "form": form, "done": done, "zone": zone}
+    with timezone.override(zone):
+        return render(request, "incidents/respond.html", context, status=status)

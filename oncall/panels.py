@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from oncall import selectors
+from oncall.stretches import merge_stretches
 from portal.panels import Panel
 from portal.people.access import can_manage_team
 from portal.people.selectors import teams_of
@@ -19,7 +20,10 @@ def dashboard_panel(request, obj) -> Panel | None:
         return None
     now = timezone.now()
     by_team = selectors.teams_oncall(teams=teams, at=now)
-    mine = selectors.user_shifts(user=request.user, start=now, end=now + timedelta(days=30))
+    shifts = selectors.user_shifts(user=request.user, start=now, end=now + timedelta(days=30))
+    # Touching shifts of one schedule are one stretch: "until" says when the run ends.
+    mine = merge_stretches(sorted(shifts, key=lambda s: (s.schedule_id, s.start)))
+    mine.sort(key=lambda s: (s.start, s.schedule_id))
     groups = [(team, by_team[team.pk]) for team in teams if by_team[team.pk]]
     return Panel(
         title="On call now",

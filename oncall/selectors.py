@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -259,6 +259,10 @@ def _now_and_next(
     now_shift = loaded.shift(schedule.pk, current, schedule) if current else None
     # "Next" is the next handover to somebody else within the horizon.
     upcoming = engine.final_schedule(layers, overrides, at, at + NEXT_HORIZON)
+    if now_shift is not None:
+        # "Until" is the end of the continuous run: touching pieces of the same person (two
+        # shifts in a row, an override handing back to them) are one stretch of duty.
+        now_shift = replace(now_shift, end=_run_end(current, upcoming))
     next_shift = None
     for interval in upcoming:
         if interval.start <= at:
@@ -268,6 +272,19 @@ def _now_and_next(
         next_shift = loaded.shift(schedule.pk, interval, schedule)
         break
     return now_shift, next_shift
+
+
+def _run_end(current: engine.Interval, upcoming: list[engine.Interval]) -> datetime:
+    """Where ``current``'s person stops being on call: the end of the run of touching
+    intervals of theirs that starts with ``current`` (as far as ``upcoming`` reaches)."""
+    end = current.end
+    for interval in upcoming:
+        if interval.end <= end:
+            continue
+        if interval.start > end or interval.user != current.user:
+            break
+        end = interval.end
+    return end
 
 
 def oncall_at(*, schedule: Schedule, at: datetime | None = None) -> Shift | None:

@@ -262,7 +262,11 @@ class OnCallQuerySerializer(serializers.Serializer):
 
 class OnCallScheduleSerializer(serializers.Serializer):
     schedule = ScheduleSerializer()
-    on_call = ShiftSerializer(allow_null=True, help_text="Who is on call at `at` (null: nobody).")
+    on_call = ShiftSerializer(
+        allow_null=True,
+        help_text="Who is on call at `at` (null: nobody); `end` is the end of their continuous "
+        "run of duty (touching shifts of the same person are one run).",
+    )
     next = ShiftSerializer(allow_null=True, help_text="The next handover to somebody else.")
 
 

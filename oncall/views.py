@@ -106,24 +106,31 @@ def _overrides_context(request, schedule, *, override_form=None) -> dict:
     }
 
 
-def detail_response(request, schedule, *, status=200, layer_errors=None, override_form=None):
-    can_manage = access.can_manage_schedule(user=request.user, schedule=schedule)
-    member = access.is_rota_member(user=request.user, schedule=schedule)
+def _summary_context(schedule) -> dict:
+    """Who is on call now and next, and the coverage gaps ahead (the cards at the top)."""
     now = timezone.now()
     current, upcoming = selectors.schedule_now_next(schedule=schedule, at=now)
-    cal, calendar_errors = _calendar_for(request, schedule)
-    if calendar_errors and status == 200:
-        status = 400
-    context = {
+    return {
         "schedule": schedule,
-        "team": schedule.team,
-        "cal": cal,
-        "calendar_errors": calendar_errors,
-        "views": calendar.VIEWS,
         "now_shift": current,
         "next_shift": upcoming,
         "coverage_gaps": coverage.schedule_gaps(schedule=schedule, start=now),
         "coverage_days": coverage.COVERAGE_DAYS,
+    }
+
+
+def detail_response(request, schedule, *, status=200, layer_errors=None, override_form=None):
+    can_manage = access.can_manage_schedule(user=request.user, schedule=schedule)
+    member = access.is_rota_member(user=request.user, schedule=schedule)
+    cal, calendar_errors = _calendar_for(request, schedule)
+    if calendar_errors and status == 200:
+        status = 400
+    context = {
+        **_summary_context(schedule),
+        "team": schedule.team,
+        "cal": cal,
+        "calendar_errors": calendar_errors,
+        "views": calendar.VIEWS,
         "can_manage": can_manage,
         "is_member": member,
         "has_feed": schedule.ical_token_hash is not None,
@@ -135,10 +142,20 @@ def detail_response(request, schedule, *, status=200, layer_errors=None, overrid
 
 @login_required
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def schedule_detail(request, pk):
     schedule = selectors.schedule_detail(pk=pk)
-    if request.htmx and request.htmx.target == "calendar":
+    target = request.htmx.target if request.htmx else None
+    if target == "rota-summary":  # reloaded whenever the rota changes (CHANGED_EVENT)
+        return render(request, "oncall/schedule_detail.html#summary", _summary_context(schedule))
+    if target == "overrides":
+        # reloaded whenever a swap changes (accepting one adds overrides)
+        return render(
+            request,
+            "oncall/schedule_detail.html#overrides",
+            _overrides_context(request, schedule),
+        )
+    if target == "calendar":
         cal, calendar_errors = _calendar_for(request, schedule)
         context = {
             "schedule": schedule,

@@ -284,11 +284,26 @@ def _detail_context(request, swap, *, error="", reject_form=None):
     }
 
 
+# The parts of a request's page that reload themselves whenever a swap changes
+# (CHANGED_EVENT): an element's id -> its partial in swaps/detail.html.
+DETAIL_PANELS = {
+    "request-facts": "facts",
+    "request-reject": "reject",
+    "history": "history",
+    "suggestions": "suggestions",
+}
+
+
 @login_required
 @require_GET
+@vary_on_headers("HX-Request", "HX-Target")
 def detail(request, pk):
     swap = access.request_for_viewer_or_404(user=request.user, pk=pk)
-    return render(request, "swaps/detail.html", _detail_context(request, swap))
+    template = "swaps/detail.html"
+    panel = DETAIL_PANELS.get(request.htmx.target) if request.htmx else None
+    if panel:
+        template += f"#{panel}"
+    return render(request, template, _detail_context(request, swap))
 
 
 def _answer(request, pk, change):

@@ -30,6 +30,23 @@ def test_who_is_on_call_by_team_service_and_schedule(api, world):
         assert row["next"]["start"] == WEEK_54
 
 
+def test_who_is_on_call_ends_at_the_end_of_the_continuous_run(api, world):
+    """The manager's week 53 is followed by an override of theirs over the member's week 54,
+    then their own week 55: "end" is the end of the run (2025-01-27), "next" the member."""
+    factories.OverrideFactory(
+        schedule=world.schedule,
+        user=world.manager,
+        start=datetime(2025, 1, 13, 9, tzinfo=UTC),
+        end=datetime(2025, 1, 20, 9, tzinfo=UTC),
+    )
+    body = api(world.member).get("/api/v1/oncall/?team=payments&at=2025-01-08T12:00:00Z").json()
+    (row,) = body["schedules"]
+    assert row["on_call"]["start"] == WEEK_53
+    assert row["on_call"]["end"] == "2025-01-27T09:00:00Z"
+    assert row["next"]["user"]["username"] == world.member.username
+    assert row["next"]["start"] == "2025-01-27T09:00:00Z"
+
+
 def test_who_is_on_call_now_defaults_to_now(api, world):
     body = api(world.member).get("/api/v1/oncall/?team=payments").json()
     at = datetime.fromisoformat(body["at"])

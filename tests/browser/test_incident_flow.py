@@ -85,3 +85,25 @@ def test_alert_pages_the_on_call_person_who_acknowledges_and_escalation_stops(
     page.reload()
     expect(timeline).to_contain_text("Acknowledged by")
     expect(timeline.locator("li[data-kind=page]")).to_have_count(1)
+
+
+def test_a_timeline_note_is_checked_in_place_and_the_timeline_follows(
+    page, live_server, login, on_call, settings
+):
+    settings.DEBUG = True  # as under `make run`, where a 400 must not become a whole page
+    integration, alice, _ = on_call
+    incident = factories.IncidentFactory(team=integration.team, title="Disk full on db-1")
+    login(page, live_server, "alice", "pw")
+    page.goto(f"{live_server.url}{incident.get_absolute_url()}")
+    page.evaluate("window.runwellSamePage = true")
+    note = page.locator("#note")
+    note.get_by_role("button", name="Add").click()
+    expect(note.get_by_role("alert")).to_contain_text("This field is required.")
+    expect(page).to_have_url(re.compile(rf"/incidents/{incident.pk}/$"))
+
+    note.get_by_label("Note").fill("Cleaning old WAL segments")
+    note.get_by_role("button", name="Add").click()
+    expect(note.get_by_role("status")).to_contain_text("Added to the timeline.")
+    expect(page.locator("#incident-live")).to_contain_text("Cleaning old WAL segments")
+    expect(note.get_by_label("Note")).to_have_value("")
+    assert page.evaluate("window.runwellSamePage") is True

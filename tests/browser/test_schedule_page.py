@@ -3,12 +3,15 @@
 import io
 import random
 import re
+from datetime import time, timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from oncall import demo
 from oncall.models import Override, Schedule
+from tests import factories
 
 pytestmark = pytest.mark.browser
 
@@ -72,4 +75,81 @@ def test_manager_pages_the_calendar_and_edits_the_rota(page, live_server, rotas,
     expect(page.locator("#calendar .cal-row.final")).to_contain_text("Final schedule")
     expect(page.locator("#feed")).to_have_count(0)
     page.wait_for_load_state("networkidle")
+    assert page.evaluate("window.runwellSamePage") is True
+
+
+# --------------------------------------------------------------------------------------------
+# Every panel that shows what an action changed follows it without a reload
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bobs_week(transactional_db):
+    """Payments: bob and carol take weeks in turn (bob this week), alice is a member who is
+    not on the layer, mia manages the team."""
+    team = factories.TeamFactory(slug="payments", name="Payments")
+    people = {
+        name: factories.MembershipFactory(team=team, user__username=name).user
+        for name in ("alice", "bob", "carol")
+    }
+    factories.MembershipFactory(team=team, user__username="mia", role="manager")
+    today = timezone.now().date()
+    schedule = factories.ScheduleFactory(team=team, name="Primary")
+    factories.LayerFactory(
+        schedule=schedule,
+        name="Weekly",
+        shift_unit="weeks",
+        rotation_start=today - timedelta(days=today.weekday()),
+        handoff_time=time(0),
+        participants=[people["bob"], people["carol"]],
+    )
+    return schedule
+
+
+def test_an_override_from_now_updates_on_call_now_and_my_shifts(
+    page, live_server, login, bobs_week
+):
+    login(page, live_server, "alice", "pw")
+    page.goto(f"{live_server.url}{bobs_week.get_absolute_url()}")
+    page.evaluate("window.runwellSamePage = true")
+    now_card, swaps = page.locator("#now"), page.locator("#swaps")
+    expect(now_card.locator("dd").first).to_contain_text("bob")
+    expect(swaps).to_contain_text("You have no shifts here")
+
+    overrides = page.locator("#overrides")
+    overrides.get_by_label("Reason").fill("Bob is at the dentist")
+    overrides.get_by_role("button", name="Add override").click()
+    expect(overrides.get_by_role("table")).to_contain_text("Bob is at the dentist")
+    expect(now_card.locator("dd").first).to_contain_text("alice")
+    expect(swaps).not_to_contain_text("You have no shifts here")
+    expect(swaps.locator("tr.mine")).to_have_count(1)
+
+    # Ending it now puts bob back, everywhere.
+    page.on("dialog", lambda dialog: dialog.accept())
+    overrides.get_by_role("button", name="End now").click()
+    expect(overrides).to_contain_text("No current or upcoming overrides")
+    expect(now_card.locator("dd").first).to_contain_text("bob")
+    expect(swaps).to_contain_text("You have no shifts here")
+    assert page.evaluate("window.runwellSamePage") is True
+
+
+def test_a_layer_change_updates_on_call_now_and_coverage(page, live_server, login, bobs_week):
+    login(page, live_server, "mia", "pw")
+    page.goto(f"{live_server.url}{bobs_week.get_absolute_url()}")
+    page.evaluate("window.runwellSamePage = true")
+    now_card, coverage = page.locator("#now"), page.locator("#coverage")
+    expect(now_card.locator("dd").first).to_contain_text("bob")
+    expect(coverage).to_contain_text("Somebody is on call at every moment")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    layers = page.locator("#layers")
+    layers.get_by_role("button", name="Remove bob").click()
+    expect(layers).not_to_contain_text("@bob")
+    expect(now_card.locator("dd").first).to_contain_text("carol")
+    expect(now_card.locator("dd").first).not_to_contain_text("bob")
+
+    layers.get_by_role("button", name="Remove", exact=True).click()  # the whole layer
+    expect(layers).to_contain_text("No layers yet")
+    expect(now_card).to_contain_text("Nobody on call")
+    expect(coverage).to_contain_text("gap")
     assert page.evaluate("window.runwellSamePage") is True

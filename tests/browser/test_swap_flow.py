@@ -3,12 +3,13 @@ bob accepts in one click from his inbox (no page load), and the calendar shows b
 for alice."""
 
 import re
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from oncall.swaps import services as swap_services
 from tests import factories
 
 pytestmark = pytest.mark.browser
@@ -89,3 +90,90 @@ def test_alice_asks_bob_accepts_from_the_inbox_and_the_calendar_shows_it(
     expect(page.locator("#shifts tbody tr").first).not_to_contain_text(
         alice_day.strftime("%a %-d %b") + " 00:00"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# A request's page follows every answer given on it: history, "On the rota", the facts
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def asked(rota):
+    """alice asks bob to cover her shift tomorrow; mia manages the team."""
+    schedule, alice_day, people = rota
+    factories.MembershipFactory(team=schedule.team, user__username="mia", role="manager")
+    start = datetime.combine(alice_day, time(0), tzinfo=UTC)
+    request = swap_services.swap_request_create(
+        schedule=schedule,
+        requester=people["alice"],
+        by=people["alice"],
+        shift_start=start,
+        shift_end=start + timedelta(days=1),
+        target=people["bob"],
+        reason="Dentist",
+    )
+    return request, people
+
+
+def _open(page, live_server, login, username, request):
+    login(page, live_server, username, "pw")
+    page.goto(f"{live_server.url}{request.get_absolute_url()}")
+    page.evaluate("window.runwellSamePage = true")
+    page.on("dialog", lambda dialog: dialog.accept())
+    return page.locator("#history")
+
+
+def test_accept_and_revert_update_the_history_and_on_the_rota(page, live_server, login, asked):
+    request, _ = asked
+    history = _open(page, live_server, login, "bob", request)
+    expect(history).not_to_contain_text("On the rota")
+    page.locator("#request").get_by_role("button", name="Accept").click()
+    expect(page.locator("#request").get_by_role("status")).to_contain_text("the shift is yours")
+    expect(history.locator(".swap-events")).to_contain_text("bob accepted")
+    expect(history).to_contain_text("On the rota")
+    expect(history).to_contain_text("bob covers for alice")
+    expect(page.locator("#request-facts")).to_contain_text("Taken by")
+    assert page.evaluate("window.runwellSamePage") is True
+
+    page.context.clear_cookies()
+    history = _open(page, live_server, login, "mia", request)
+    page.locator("#request").get_by_role("button", name="Revert (as manager)").click()
+    expect(page.locator("#request").get_by_role("status")).to_contain_text("Reverted")
+    expect(history.locator(".swap-events")).to_contain_text("mia reverted")
+    expect(history).not_to_contain_text("On the rota")
+    expect(history).not_to_contain_text("bob covers for alice")
+    assert page.evaluate("window.runwellSamePage") is True
+
+
+def test_decline_updates_the_history(page, live_server, login, asked):
+    request, _ = asked
+    history = _open(page, live_server, login, "bob", request)
+    page.locator("#request").get_by_role("button", name="Decline").click()
+    expect(history.locator(".swap-events")).to_contain_text("bob declined")
+    assert page.evaluate("window.runwellSamePage") is True
+
+
+def test_withdraw_updates_the_history(page, live_server, login, asked):
+    request, _ = asked
+    history = _open(page, live_server, login, "alice", request)
+    page.locator("#request").get_by_role("button", name="Withdraw").click()
+    expect(history.locator(".swap-events")).to_contain_text("alice withdrew")
+    assert page.evaluate("window.runwellSamePage") is True
+
+
+def test_approve_updates_the_history_on_the_rota_and_drops_reject_with_a_reason(
+    page, live_server, login, asked
+):
+    request, people = asked
+    team = request.schedule.team
+    team.swap_approval_required = True
+    team.save(update_fields=["swap_approval_required"])
+    swap_services.swap_request_accept(request=request, by=people["bob"])
+    history = _open(page, live_server, login, "mia", request)
+    expect(page.locator("#request-reject")).to_contain_text("Reject with a reason")
+    expect(history).not_to_contain_text("On the rota")
+    page.locator("#request").get_by_role("button", name="Approve").click()
+    expect(history.locator(".swap-events")).to_contain_text("mia approved")
+    expect(history).to_contain_text("bob covers for alice")
+    expect(page.locator("#request-reject")).not_to_contain_text("Reject with a reason")
+    assert page.evaluate("window.runwellSamePage") is True

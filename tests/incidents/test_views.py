@@ -1,9 +1,10 @@
 """Incident pages: list, detail, actions and who may take them, the signed page link, and the
 team set-up pages (integrations, policies, maintenance)."""
 
+import json
 import re
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import signing
@@ -123,6 +124,50 @@ def test_note_status_update_severity_and_roles(client, incident, member, manager
     kinds = list(incident.events.order_by("pk").values_list("kind", flat=True))
     assert kinds == ["note", "status_update", "severity", "commander", "comms_lead"]
     assert incident.events.filter(actor=member).count() == 5
+
+
+def test_an_empty_note_from_the_page_form_is_refused_in_place(client, incident, member):
+    """htmx: the note card comes back with the error (400), not a page; nothing written."""
+    login(client, member)
+    htmx = {"HX-Request": "true", "HX-Target": "note"}
+    r = client.post(f"/incidents/{incident.pk}/note/", {"text": "  "}, headers=htmx)
+    assert r.status_code == 400
+    body = r.content.decode()
+    assert body.lstrip().startswith('<section class="card" id="note">'), body[:200]
+    assert "<html" not in body and "This field is required." in body
+    assert "HX-Trigger" not in r
+    assert not incident.events.filter(kind="note").exists()
+
+    r = client.post(f"/incidents/{incident.pk}/note/", {"text": "Looking at it"}, headers=htmx)
+    assert r.status_code == 200
+    assert "incidentChanged" in json.loads(r["HX-Trigger"])  # the timeline reloads
+    body = r.content.decode()
+    assert "Added to the timeline." in body and "This field is required." not in body
+    assert incident.events.filter(kind="note", message="Looking at it").exists()
+
+
+def test_an_empty_note_without_htmx_shows_the_incident_page_with_the_error(
+    client, incident, member
+):
+    login(client, member)
+    r = client.post(f"/incidents/{incident.pk}/note/", {"text": ""})
+    assert r.status_code == 400
+    body = r.content.decode()
+    assert "<html" in body and "Checkout is slow" in body
+    note_card = body[body.index('id="note"') :]
+    assert "This field is required." in note_card[: note_card.index("</section>")]
+
+
+def test_the_live_part_reloads_when_the_incident_changes_even_once_resolved(
+    client, incident, member
+):
+    login(client, member)
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert 'hx-trigger="every 5s, incidentChanged from:body"' in page
+    incident.status = Incident.Status.RESOLVED
+    incident.save(update_fields=["status"])
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert 'hx-trigger="incidentChanged from:body"' in page
 
 
 def test_escalate_now_does_not_page_inside_the_request(
@@ -299,7 +344,7 @@ def test_detail_shows_alerts_timeline_and_escalation_state(client, incident, mem
     assert b"p99 latency over 2s" in r.content
     assert b"Paged Alice" in r.content
     assert b'data-state="waiting"' in r.content
-    assert b'hx-trigger="every 5s"' in r.content
+    assert b'hx-trigger="every 5s, incidentChanged from:body"' in r.content
 
 
 def test_live_partial_for_htmx_polling(client, incident, member, django_assert_max_num_queries):
@@ -378,6 +423,36 @@ def test_page_link_resolves_with_the_actionable_answer(client, incident, member)
         True,
         member,
     )
+
+
+def test_page_link_after_acknowledge_shows_the_resolve_form_without_errors(
+    client, incident, member
+):
+    """Acknowledging submits nothing to the resolve form: it must not show its errors."""
+    path = escalation.page_link_path(incident_id=incident.pk, user_id=member.pk)
+    assert "Say whether this needed a person" not in client.get(path).content.decode()
+    r = client.post(path, {"action": "acknowledge"})
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "Acknowledged. Escalation has stopped." in body
+    assert "Say whether this needed a person" not in body
+    assert 'class="error"' not in body
+    # A resolve without the answer still says so.
+    r = client.post(path, {"action": "resolve"})
+    assert r.status_code == 400
+    assert "Say whether this needed a person" in r.content.decode()
+
+
+def test_page_link_shows_times_in_the_paged_persons_zone(client, team, incident):
+    person = factories.MembershipFactory(team=team, user__time_zone="America/New_York").user
+    incident.triggered_at = datetime(2026, 12, 8, 14, 30, tzinfo=UTC)  # 09:30 in New York
+    incident.save(update_fields=["triggered_at"])
+    path = escalation.page_link_path(incident_id=incident.pk, user_id=person.pk)
+    for r in (client.get(path), client.post(path, {"action": "acknowledge"})):
+        body = r.content.decode()
+        assert "triggered Tue 8 Dec 09:30" in body, body
+        assert "America/New_York" in body
+        assert "14:30" not in body
 
 
 def test_page_link_needs_csrf(incident, member):

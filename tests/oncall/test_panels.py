@@ -1,6 +1,6 @@
 """On call now / next on the dashboard, the team page and every service page."""
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.db import connection
@@ -95,3 +95,22 @@ def test_panels_take_the_same_queries_for_one_or_many(client, team, member, serv
     )
     many = [_queries(client, url) for url in urls]
     assert one == many
+
+
+def test_dashboard_says_until_when_my_continuous_run_ends(client, clock, team, schedule, member):
+    """Two adjacent shifts of mine (Mon 09:00 – Tue 09:00, Tue 09:00 – Wed 09:00): "until"
+    is Wednesday, on the dashboard and on the schedule page."""
+    clock.freeze("2026-12-07T12:00:00Z")
+    for day in (7, 8):
+        factories.OverrideFactory(
+            schedule=schedule,
+            user=member,
+            start=datetime(2026, 12, day, 9, tzinfo=UTC),
+            end=datetime(2026, 12, day + 1, 9, tzinfo=UTC),
+        )
+    client.force_login(member)
+    body = client.get(reverse("dashboard")).content.decode()
+    assert "until Wed 9 Dec 09:00" in body
+    assert "Tue 8 Dec 09:00" not in body
+    body = client.get(schedule.get_absolute_url()).content.decode()
+    assert "until Wed 9 Dec 09:00" in body

@@ -216,3 +216,54 @@ def test_who_is_on_call_takes_bounded_queries(team, schedule, size, django_asser
         selectors.schedule_calendar(schedule=schedule, start=start, end=end)
     with django_assert_max_num_queries(3):
         coverage.schedules_gaps(schedules=[schedule, other], start=start)
+
+
+@pytest.fixture
+def london_run(team, alice, bob):
+    """London, daily 09:00 handoffs alice → bob from Sat 24 Oct 2026 (the clocks go back on
+    Sun 25 Oct), and alice takes bob's Sunday by override: alice is on call without a break
+    from Sat 24 Oct 09:00 BST (08:00 UTC) until Tue 27 Oct 09:00 GMT (09:00 UTC)."""
+    schedule = factories.ScheduleFactory(team=team, name="London", time_zone="Europe/London")
+    factories.LayerFactory(
+        schedule=schedule,
+        shift_unit="days",
+        rotation_start=date(2026, 10, 24),
+        handoff_time=time(9),
+        participants=[alice, bob],
+    )
+    factories.OverrideFactory(
+        schedule=schedule, user=alice, start=utc(2026, 10, 25, 9), end=utc(2026, 10, 26, 9)
+    )
+    return schedule
+
+
+def test_on_call_until_is_the_end_of_the_continuous_run_across_a_dst_change(
+    clock, london_run, alice, bob
+):
+    clock.freeze("2026-10-24T10:00:00Z")  # Saturday 11:00 BST
+    now, nxt = selectors.schedule_now_next(schedule=london_run)
+    assert now.user == alice
+    assert now.start == utc(2026, 10, 24, 8)  # 09:00 BST
+    assert now.end == utc(2026, 10, 27, 9)  # 09:00 GMT, not her own shift's end (Sun 25 Oct)
+    assert (nxt.user, nxt.start) == (bob, utc(2026, 10, 27, 9))
+    # Inside the override, the run is the same one.
+    clock.freeze("2026-10-25T12:00:00Z")
+    now, _ = selectors.schedule_now_next(schedule=london_run)
+    assert (now.user, now.end) == (alice, utc(2026, 10, 27, 9))
+    # The team's rows (dashboard, team and service pages, the API) say the same.
+    ((schedule, now, nxt),) = selectors.team_oncall(team=london_run.team)
+    assert (now.user, now.end, nxt.user) == (alice, utc(2026, 10, 27, 9), bob)
+
+
+def test_on_call_until_stops_at_a_gap_or_another_person(clock, schedule, alice, bob):
+    """Two shifts of alice with an hour of nobody between are two runs."""
+    factories.OverrideFactory(
+        schedule=schedule, user=alice, start=utc(2026, 12, 7, 9), end=utc(2026, 12, 8, 9)
+    )
+    factories.OverrideFactory(
+        schedule=schedule, user=alice, start=utc(2026, 12, 8, 10), end=utc(2026, 12, 9, 9)
+    )
+    clock.freeze("2026-12-07T12:00:00Z")
+    now, nxt = selectors.schedule_now_next(schedule=schedule)
+    assert (now.user, now.end) == (alice, utc(2026, 12, 8, 9))
+    assert nxt is None  # only alice again after the gap
