@@ -7,11 +7,21 @@ import os
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests import factories
 from tests.clock import Clock
 
 REQUIRE_SERVICES = os.environ.get("RUNWELL_REQUIRE_SERVICES") == "1"
+
+# Property tests check correctness; speed lives in benchmarks. On a busy machine (the calendar
+# sweep runs two suites at once) generating or running an example can be slow, which must not
+# fail a test: no per-example deadline, no "too slow" health check.
+hypothesis_settings.register_profile(
+    "runwell", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("runwell")
 
 
 def _missing(reason: str):
