@@ -65,7 +65,7 @@ def oncall_column(request, services) -> Column:
     """The catalog's "On call now": whom the first step of each service's policy pages now."""
     return Column(
         header="On call now",
-        note="paged first by the service's escalation policy",
+        note="step 1 of its escalation policy",
         template="incidents/_oncall_cell.html",
         cells=paging_now(services=services, now=timezone.now()),
     )
