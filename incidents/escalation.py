@@ -138,12 +138,25 @@ def _dedupe(ids: list[int]) -> tuple[int, ...]:
 def resolve_step(step: EscalationStep, *, team, at: datetime) -> StepTargets:
     """The people a step pages at ``at``: schedules' on-call people, named people, the team's
     managers and/or the whole team."""
+    return targets_from(
+        step,
+        team=team,
+        oncall={s.pk: oncall_users_at(schedule=s, at=at) for s in step.schedules.all()},
+        managers=lambda: list(team_managers(team=team)),
+        members=lambda: list(team_members(team=team)),
+    )
 
+
+def targets_from(step: EscalationStep, *, team, oncall: dict, managers, members) -> StepTargets:
+    """The rule of :func:`resolve_step` over people already known: ``oncall`` maps each of the
+    step's schedules to its on-call people at that moment; ``managers`` and ``members`` give
+    the team's active managers and members (called only when the step names them). Pages
+    and the catalog resolve many steps at once with it in a fixed number of queries."""
     ids: list[int] = []
     via: dict[int, str] = {}
     empty: list[str] = []
     for schedule in step.schedules.all():
-        people = [u for u in oncall_users_at(schedule=schedule, at=at) if u.is_active]
+        people = [u for u in oncall.get(schedule.pk, []) if u.is_active]
         if not people:
             empty.append(f"no one on call for {schedule.name}")
         for user in people:
@@ -156,17 +169,17 @@ def resolve_step(step: EscalationStep, *, team, at: datetime) -> StepTargets:
         else:
             empty.append(f"{person_name(user)}'s account is disabled")
     if step.notify_managers:
-        managers = list(team_managers(team=team).values_list("pk", flat=True))
-        if not managers:
+        pks = [u.pk for u in managers()]
+        if not pks:
             empty.append(f"{team.name} has no managers")
-        for pk in managers:
+        for pk in pks:
             ids.append(pk)
             via.setdefault(pk, f"manager of {team.name}")
     if step.notify_team:
-        members = list(team_members(team=team).values_list("pk", flat=True))
-        if not members:
+        pks = [u.pk for u in members()]
+        if not pks:
             empty.append(f"{team.name} has no members")
-        for pk in members:
+        for pk in pks:
             ids.append(pk)
             via.setdefault(pk, f"member of {team.name}")
     return StepTargets(

@@ -1,7 +1,10 @@
 """Panels the incidents area adds to the dashboard, team and service pages."""
 
+from django.utils import timezone
+
 from incidents import selectors
-from portal.panels import Panel
+from incidents.paging_now import paging_now, service_paging_now
+from portal.panels import Column, Panel
 from portal.people.access import can_manage_team
 from portal.people.selectors import teams_of
 
@@ -43,4 +46,26 @@ def team_panel(request, team) -> Panel | None:
             "incidents": list(selectors.open_incidents(teams=[team])[:PANEL_LIMIT]),
             "can_manage": can_manage_team(user=request.user, team=team),
         },
+    )
+
+
+def paging_panel(request, service) -> Panel:
+    """Which escalation policy pages for the service, its steps, and whom it would page now."""
+    return Panel(
+        title="Who gets paged",
+        template="incidents/_panel_paging.html",
+        context={
+            "paging": service_paging_now(service=service, now=timezone.now()),
+            "can_manage": can_manage_team(user=request.user, team=service.team),
+        },
+    )
+
+
+def oncall_column(request, services) -> Column:
+    """The catalog's "On call now": whom the first step of each service's policy pages now."""
+    return Column(
+        header="On call now",
+        note="step 1 of its escalation policy",
+        template="incidents/_oncall_cell.html",
+        cells=paging_now(services=services, now=timezone.now()),
     )

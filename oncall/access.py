@@ -9,11 +9,19 @@ preferences are each person's own: the pages and API only ever load the viewer's
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from oncall import selectors
 from oncall.models import Override, Schedule
 from portal.people.access import can_manage_team, can_see_team
+
+
+def schedules_visible_to(*, user) -> QuerySet[Schedule]:
+    """The schedules whose rota ``user`` may read: every one for anyone signed in."""
+    if not user.is_authenticated:
+        return Schedule.objects.none()
+    return Schedule.objects.all()
 
 
 def is_rota_member(*, user, schedule: Schedule) -> bool:

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 
 from oncall.models import MAX_LEAD_MINUTES, MIN_LEAD_MINUTES, Layer, Override, Schedule
 from portal.bounds import BoundedDateField, BoundedDateTimeField
-from portal.people.models import WEEKDAYS
+from portal.people.models import WEEKDAYS, Team
 from portal.people.timezones import validate_time_zone, zone_names
 
 User = get_user_model()
@@ -170,3 +170,15 @@ class CalendarForm(forms.Form):
         choices=[("week", "Week"), ("2weeks", "Two weeks"), ("month", "Month")], required=False
     )
     start = BoundedDateField(required=False)
+
+
+class OnCallFilterForm(forms.Form):
+    """The filters of "On call now": a team and a text (schedule, team or person)."""
+
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="All teams",
+    )
+    q = forms.CharField(required=False, max_length=100, strip=True)

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from oncall import feed_views, layer_views, views
+from oncall import everywhere_views, feed_views, layer_views, views
 
 app_name = "oncall"
 urlpatterns = [
     path("", views.my_shifts, name="my_shifts"),
+    path("now/", everywhere_views.oncall_now, name="now"),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/feed-token/", feed_views.preferences_token, name="preferences_token"),
     path("feeds/<str:token>.ics", feed_views.feed, name="feed"),

@@ -23,10 +23,16 @@ TEAM_PANELS.append("incidents.panels.team_panel")
 TEAM_PANELS.append("incidents.postmortems.panels.team_panel")
 TEAM_PANELS.append("portal.reports.panels.team_panel")
 SERVICE_PANELS: list[str] = []
+SERVICE_PANELS.append("incidents.panels.paging_panel")
 SERVICE_PANELS.append("oncall.panels.service_panel")
 SERVICE_PANELS.append("incidents.panels.service_panel")
 SERVICE_PANELS.append("incidents.postmortems.panels.service_panel")
 SERVICE_PANELS.append("portal.reports.panels.service_panel")
+
+# Columns other apps add to the catalog's list: ``(request, services) -> Column | None`` for
+# the services of one page, in a fixed number of queries.
+SERVICE_LIST_COLUMNS: list[str] = []
+SERVICE_LIST_COLUMNS.append("incidents.panels.oncall_column")
 
 
 @dataclass
@@ -34,6 +40,17 @@ class Panel:
     title: str
     template: str
     context: dict = field(default_factory=dict)
+
+
+@dataclass
+class Column:
+    """A column of the catalog's list: ``header`` (with ``note``, what it means), and per
+    service id the context ``template`` renders its cell with (as ``cell``)."""
+
+    header: str
+    note: str
+    template: str
+    cells: dict = field(default_factory=dict)
 
 
 @cache
@@ -60,3 +77,11 @@ def team_panels(request, team) -> list[Panel]:
 
 def service_panels(request, service) -> list[Panel]:
     return _collect(SERVICE_PANELS, request, service)
+
+
+def service_list_rows(request, services) -> tuple[list[Column], list[tuple]]:
+    """The contributed columns and ``[(service, [(column, cell), …]), …]`` for the list."""
+    services = list(services)
+    columns = _collect(SERVICE_LIST_COLUMNS, request, services)
+    rows = [(s, [(c, c.cells.get(s.pk)) for c in columns]) for s in services]
+    return columns, rows

@@ -163,6 +163,11 @@ class Incident(models.Model):
         return self.status != self.Status.RESOLVED
 
     @property
+    def runbook_services(self) -> list:
+        """Its services that have a runbook, by name (uses prefetched services)."""
+        return [s for s in self.services.all() if s.runbook_url]
+
+    @property
     def severity_label(self) -> str:
         return f"SEV{self.severity}"
 

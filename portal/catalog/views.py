@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 from portal.catalog import access, consequences, selectors, services
 from portal.catalog.forms import ServiceFilterForm, ServiceForm, ServiceTransferForm
 from portal.forms import apply_validation_error
-from portal.panels import service_panels
+from portal.panels import service_list_rows, service_panels
 from portal.people.access import can_manage_team, managed_teams
 from portal.people.selectors import team_managers
 
@@ -29,10 +29,12 @@ def service_list(request):
         tag=filters.get("tag") or "",
     )
     page = Paginator(services_qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    columns, rows = service_list_rows(request, page.object_list)
     context = {
         "form": form,
         "page": page,
-        "services": page.object_list,
+        "columns": columns,
+        "rows": rows,
         "tags": selectors.all_tags(),
         "can_create": access.can_add_service(user=request.user),
     }

@@ -49,6 +49,16 @@ def team_managers(*, team: Team) -> QuerySet:
     )
 
 
+def active_memberships(*, team_ids) -> dict[int, list[Membership]]:
+    """``{team id: its memberships of active people, with users and profiles}`` for many teams
+    in one query (what ``team_members`` and ``team_managers`` give, team by team)."""
+    result: dict[int, list[Membership]] = {tid: [] for tid in team_ids}
+    rows = Membership.objects.filter(team_id__in=list(team_ids), user__is_active=True)
+    for membership in rows.select_related("user__profile").order_by("pk"):
+        result[membership.team_id].append(membership)
+    return result
+
+
 def managers_of(*, user) -> QuerySet:
     """Everyone who manages a team the user belongs to."""
     team_ids = Membership.objects.filter(user=user).values("team_id")
