@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.deps-installed
 APT_GET := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
-.PHONY: run test test-calendar test-at bench lint format deps browser faketime alertmanager clean
+.PHONY: run test test-calendar test-at bench lint format deps browser axe faketime alertmanager clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,19 @@ browser:
 		echo "Installing Debian's chromium for the browser tests"; \
 		$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium >/dev/null; \
 	fi
+
+# The accessibility check (tests/browser/test_accessibility.py) injects axe-core from the npm
+# registry into each main page: install the version locked in tests/browser/package-lock.json
+# when it is missing (needs Debian's npm, installed here when missing too).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "Installing Debian's npm for the accessibility check"; \
+		$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq npm >/dev/null; \
+	fi
+	cd tests/browser && CI=true npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 # The calendar sweep moves the whole process's clock (datetime.now(), time.time(), the C
 # library) with Debian's faketime, so install it when it is missing.
@@ -61,7 +74,7 @@ run: deps
 	$(BIN)/python manage.py seed_demo --scale small
 	$(BIN)/python manage.py runportal
 
-test: deps browser alertmanager
+test: deps browser axe alertmanager
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
@@ -107,4 +120,4 @@ format: deps
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) var db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var db.sqlite3 staticfiles .pytest_cache .ruff_cache tests/browser/node_modules

@@ -246,8 +246,9 @@ def _open_incident(
     known: Known,
 ) -> Incident:
     severity = min(integration.severity_for(a.severity) for a in firing)
-    more = f" (+{len(firing) - 1} more)" if len(firing) > 1 else ""
-    title = cut(firing[0].summary, TITLE_MAX_LENGTH - len(more)) + more
+    # The first alert's summary names the incident; how many alerts it holds is counted where
+    # it is shown (a suffix such as "(+1 more)" would go stale and follow it into postmortems).
+    title = cut(firing[0].summary, TITLE_MAX_LENGTH)
     team = service_list[0].team if service_list else integration.owner_team
     # Escalation starts with the incident (``services.escalation_start``, in one INSERT).
     key = (team.pk, tuple(s.pk for s in service_list))

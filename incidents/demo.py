@@ -38,6 +38,7 @@ from incidents.models import (
 from incidents.payloads import IncomingAlert
 from portal.catalog.models import Service
 from portal.people.models import Team
+from portal.wording import counted
 
 User = get_user_model()
 
@@ -329,7 +330,8 @@ def seed(*, scale: str, rng: random.Random, stdout=sys.stdout) -> None:
             run=scale,
         )
     stdout.write(
-        f"  incidents: {stories} story incident(s), {incidents} in history with {alerts} alerts; "
+        f"  incidents: {counted(stories, 'story incident')}, {incidents} in history with "
+        f"{counted(alerts, 'alert')}; "
         f"webhook tokens demo-<team>-alertmanager (e.g. /hooks/alertmanager/"
         f"{demo_token('payments', 'alertmanager')}/)"
     )

@@ -376,9 +376,8 @@ class _Plan:
 
     def incident_row(self, integrations, policies, run: str) -> dict:
         name, summary = self.alert
-        more = f" (+{self.alerts - 1} more)" if self.alerts > 1 else ""
         return {
-            "title": f"{name}: {summary}{more}",
+            "title": f"{name}: {summary}",
             "severity": self.severity,
             "status": Incident.Status.RESOLVED,
             "team_id": self.team.pk,

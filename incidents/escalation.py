@@ -32,6 +32,7 @@ from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.people.names import person_name
 from portal.people.selectors import team_managers, team_members
+from portal.wording import possessive
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -167,7 +168,7 @@ def targets_from(step: EscalationStep, *, team, oncall: dict, managers, members)
             ids.append(user.pk)
             via.setdefault(user.pk, "named in the policy")
         else:
-            empty.append(f"{person_name(user)}'s account is disabled")
+            empty.append(f"{possessive(person_name(user))} account is disabled")
     if step.notify_managers:
         pks = [u.pk for u in managers()]
         if not pks:
@@ -273,7 +274,7 @@ def _page_managers(incident: Incident, *, reason: str, repeat: int, now: datetim
     event_add(
         incident=incident,
         kind=IncidentEvent.Kind.ESCALATION,
-        message=f"{reason} Paging {team.name}'s managers instead.",
+        message=f"{reason} Paging {possessive(team.name)} managers instead.",
         at=now,
         due_at=due_at,
         lag_ms=lag_ms,

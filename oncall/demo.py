@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from oncall.models import Layer, LayerParticipant, Override, Schedule
 from portal.people.models import Membership, Team
+from portal.wording import counted
 
 User = get_user_model()
 
@@ -202,4 +203,4 @@ def seed(*, scale: str, rng: random.Random, stdout=sys.stdout) -> None:
     created = _small(now, rng)
     if scale == "large":
         created += _large(now, rng)
-    stdout.write(f"  rotas: {created} new schedule(s), {Schedule.objects.count()} in all")
+    stdout.write(f"  rotas: {counted(created, 'new schedule')} ({Schedule.objects.count()} in all)")

@@ -22,6 +22,7 @@ from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.people.models import Membership
 from portal.timefmt import in_message
+from portal.wording import possessive
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -179,7 +180,7 @@ def coverage_warnings_send(*, now: datetime | None = None) -> int:
                 user=user,
                 kind=Kind.REPORT,
                 dedup_key=coverage_key(team_id, user.pk, now),
-                subject=f"Coverage gaps in {team.name}'s rotas over the next 30 days",
+                subject=f"Coverage gaps in {possessive(team.name)} rotas over the next 30 days",
                 body="Nobody is on call at these times:\n" + "\n".join(lines),
                 url=f"/oncall/teams/{team.slug}/",
             )

@@ -11,6 +11,7 @@ from incidents.api.refs import ManagedTeamFilterSerializer, service_ref, team_re
 from incidents.models import Integration, Severity
 from portal.api.base import ApiViewSet
 from portal.people.access import team_for_manager_or_404
+from portal.wording import possessive
 
 
 # ---------------------------------------------------------------------------- integrations
@@ -150,7 +151,9 @@ class IntegrationViewSet(ApiViewSet):
         team = team_for_manager_or_404(user=request.user, slug=data.pop("team").slug)
         service = data.pop("service")
         if service is not None and service.team_id != team.pk:
-            raise serializers.ValidationError({"service": f"Choose one of {team.name}'s services."})
+            raise serializers.ValidationError(
+                {"service": f"Choose one of {possessive(team.name)} services."}
+            )
         integration, token = services.integration_create(
             by=request.user, team=None if service else team, service=service, **data
         )

@@ -31,6 +31,7 @@ from incidents.postmortems.models import (
     TimelineEntry,
 )
 from portal.people.models import Membership
+from portal.wording import counted
 
 TARGET = {"small": 3, "large": 20}
 # Resolved SEV1/SEV2 incidents older than this get a short published postmortem.
@@ -72,7 +73,7 @@ def seed(*, scale: str, rng: random.Random, stdout=sys.stdout) -> None:
     made = 0 if Postmortem.objects.exists() else _stories(scale=scale, rng=rng)
     history = _history(rng=rng)
     if made or history:
-        stdout.write(f"  postmortems: {made} story postmortem(s), {history} in history")
+        stdout.write(f"  postmortems: {counted(made, 'story postmortem')}, {history} in history")
 
 
 def _stories(*, scale: str, rng: random.Random) -> int:

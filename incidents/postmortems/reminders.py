@@ -25,6 +25,7 @@ from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.people.names import person_name
 from portal.people.selectors import managers_of, team_managers
+from portal.wording import possessive
 
 User = get_user_model()
 
@@ -181,7 +182,7 @@ def action_item_reminders_send(*, now: datetime | None = None) -> int:
                 user=manager,
                 kind=Kind.NAG,
                 dedup_key=f"ai-overdue-mgr:{item.pk}:{manager.pk}:{manager_today.isoformat()}",
-                subject=f"{person_name(owner)}'s action item is {late}: {item.title}",
+                subject=f"{possessive(person_name(owner))} action item is {late}: {item.title}",
                 body=(
                     f"“{item.title}”, owned by {person_name(owner)}, from the postmortem of "
                     f"incident #{pm.incident_id} ({pm.team.name}), was due "

@@ -100,6 +100,7 @@ def detail_context(request, pm: Postmortem, **extra) -> dict:
         "reviewers": reviewers,
         "my_review": mine,
         "all_approved": bool(reviewers) and all(r.approved_at for r in reviewers),
+        "awaiting_approval": [r.user for r in reviewers if not r.approved_at],
         "comments": [(c, render_markdown(c.body)) for c in pm.comments.all()],
         "items": list(pm.action_items.all()),
         "today": timezone.localdate(),

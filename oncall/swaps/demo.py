@@ -28,6 +28,7 @@ from oncall.stretches import merge_stretches
 from oncall.swaps import services
 from oncall.swaps import time_off as time_off_services
 from oncall.swaps.models import SwapRequest, TimeOff
+from portal.wording import counted
 
 User = get_user_model()
 
@@ -156,9 +157,14 @@ def _large(now, rng: random.Random) -> int:
 @transaction.atomic
 def seed(*, scale: str, rng: random.Random, stdout=sys.stdout) -> None:
     now = timezone.now().replace(second=0, microsecond=0)
-    made = _small(now)
+    before = SwapRequest.objects.count(), TimeOff.objects.count()
+    _small(now)
     if scale == "large":
-        made += _large(now, rng)
+        _large(now, rng)
+    requests, time_off = SwapRequest.objects.count(), TimeOff.objects.count()
     stdout.write(
-        f"  swaps: {made} new request(s) or time off, {SwapRequest.objects.count()} in all"
+        f"  swaps: {counted(requests - before[0], 'new request')} and "
+        f"{counted(time_off - before[1], 'new time-off entry', 'new time-off entries')} "
+        f"({counted(requests, 'request')} and "
+        f"{counted(time_off, 'time-off entry', 'time-off entries')} in all)"
     )

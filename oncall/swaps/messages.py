@@ -13,6 +13,7 @@ from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.people.names import person_name
 from portal.timefmt import in_message
+from portal.wording import possessive
 
 # The dedup key of a message about a request starts with the request's id.
 _REQUEST_KEY = re.compile(r"^swap(?:-remind)?:(\d+):")
@@ -49,7 +50,7 @@ def request_text(request: SwapRequest, user) -> str:
     text = f"{request.schedule.name}, {span_text(request.start, request.end, user)}"
     if request.kind == SwapRequest.Kind.SWAP:
         text += (
-            f", in exchange for {person_name(request.target)}'s shift "
+            f", in exchange for {possessive(person_name(request.target))} shift "
             f"{span_text(request.swap_start, request.swap_end, user)}"
         )
     return text

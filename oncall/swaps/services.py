@@ -46,6 +46,7 @@ from oncall.swaps.transitions import (
 )
 from portal.people.names import person_name
 from portal.people.selectors import team_managers
+from portal.wording import possessive
 
 Status = SwapRequest.Status
 Action = SwapEvent.Action
@@ -293,7 +294,8 @@ def swap_request_withdraw(*, request: SwapRequest, by, now: datetime | None = No
             request,
             user,
             "withdrawn",
-            f"Withdrawn: {person_name(request.requester)}'s request on {request.schedule.name}",
+            f"Withdrawn: {possessive(person_name(request.requester))} request"
+            f" on {request.schedule.name}",
             f"{person_name(by)} withdrew the request about {request_text(request, user)}. "
             "Nothing changes.",
         )

@@ -70,6 +70,7 @@ from portal.notifications.models import (
 from portal.notifications.selectors import methods_for
 from portal.people.names import person_name
 from portal.people.selectors import managers_of
+from portal.wording import possessive
 
 logger = logging.getLogger(__name__)
 
@@ -421,7 +422,8 @@ def _report_broken_method(*, method: ContactMethod) -> None:
             dedup_key=f"method-broken:{method.pk}:{stamp}:manager:{manager.pk}",
             subject=f"{name} cannot be reached by {what}",
             body=(
-                f"Delivery to {name}'s {what} failed permanently:\n{method.last_error}\n\n"
+                f"Delivery to {possessive(name)} {what} failed permanently:\n"
+                f"{method.last_error}\n\n"
                 "Someone on call who cannot be reached is a hole in the rota."
             ),
             url=reverse("notifications:inbox"),

@@ -115,7 +115,7 @@ def heatmap(grid: list[list[int]]) -> SafeString:
     """Pages by day of the week (rows, Monday first) and hour of the day (columns)."""
     left, top, cell_h = 40, 20, 22
     cell_w = (WIDTH - left) / 24
-    width, height = WIDTH, top + 7 * cell_h + 2
+    width, height = WIDTH, top + 7 * cell_h + 2 + 30
     biggest = max([n for row in grid for n in row] + [1])
     body = []
     for hour in range(0, 24, 3):
@@ -130,8 +130,7 @@ def heatmap(grid: list[list[int]]) -> SafeString:
             f"{DAYS[d]}</text>"
         )
         for hour, count in enumerate(row):
-            opacity = 0.15 + 0.85 * count / biggest if count else 1
-            fill = BAR if count else EMPTY
+            fill, opacity = _heat(count, biggest)
             body.append(
                 f'<rect class="cell" x="{left + hour * cell_w:.1f}" y="{y}" '
                 f'width="{cell_w - 2:.1f}" height="{cell_h - 2}" fill="{fill}" '
@@ -139,4 +138,34 @@ def heatmap(grid: list[list[int]]) -> SafeString:
                 f"<title>{DAYS[d]} {hour:02d}:00–{hour:02d}:59: {count} page"
                 f"{'s' if count != 1 else ''}</title></rect>"
             )
-    return _svg(width, height, "Pages by hour of day and day of week", body, "heatmap")
+    body += _heat_legend(biggest, y=top + 7 * cell_h + 24)
+    label = (
+        "Pages by hour of day and day of week: the darker the cell, the more pages "
+        f"(from 1 to {biggest}; a pale grey cell had none)"
+    )
+    return _svg(width, height, label, body, "heatmap")
+
+
+def _heat(count: int, biggest: int) -> tuple[str, float]:
+    """A cell's colour and opacity: pale grey for none, then darker with more pages."""
+    return (BAR, 0.15 + 0.85 * count / biggest) if count else (EMPTY, 1)
+
+
+def heat_legend_values(biggest: int) -> list[int]:
+    """The page counts the heatmap's legend shows: none, one, and steps up to the most."""
+    return sorted({0, 1, max(1, round(biggest / 3)), max(1, round(2 * biggest / 3)), biggest})
+
+
+def _heat_legend(biggest: int, *, y: int) -> list[str]:
+    """A row under the grid: "Pages per hour" then a swatch and its number for each step."""
+    out = [f'<text x="0" y="{y}" {FONT} fill="{TEXT}">Pages:</text>']
+    x = 56
+    for n in heat_legend_values(biggest):
+        fill, opacity = _heat(n, biggest)
+        out.append(
+            f'<rect class="legend-swatch" x="{x}" y="{y - 12}" width="18" height="14" '
+            f'fill="{fill}" fill-opacity="{opacity:.2f}" stroke="{GRID}"/>'
+        )
+        out.append(f'<text x="{x + 22}" y="{y}" {FONT} fill="{TEXT}">{n}</text>')
+        x += 22 + CHAR_W * len(str(n)) + 14
+    return out

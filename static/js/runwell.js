@@ -8,3 +8,27 @@ document.body.addEventListener("htmx:beforeOnLoad", function (event) {
     event.stopPropagation();
   }
 });
+
+// Phones: the main navigation folds into a "Menu" button (styled by .topbar.has-menu in
+// runwell.css, which leaves the inbox link in the bar). Without this script the links stay a
+// row that scrolls sideways. Escape closes the menu and gives the focus back to its button.
+document.addEventListener("DOMContentLoaded", function () {
+  var toggle = document.querySelector(".topbar .nav-toggle");
+  if (!toggle) return;
+  var topbar = toggle.closest(".topbar");
+  function setOpen(open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    topbar.classList.toggle("menu-open", open);
+  }
+  toggle.hidden = false;
+  topbar.classList.add("has-menu");
+  toggle.addEventListener("click", function () {
+    setOpen(toggle.getAttribute("aria-expanded") !== "true");
+  });
+  topbar.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && topbar.classList.contains("menu-open")) {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+});

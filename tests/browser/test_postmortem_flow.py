@@ -1,6 +1,7 @@
 """A postmortem in a real browser: start it from a resolved incident in one click, write as
 you type (autosave, and a colleague's stale save refused with their text shown), add an
-action item, ask for a review, get it approved and publish it."""
+action item, ask for a review (Publish is offered only once it is approved), get it approved
+and publish it."""
 
 import re
 from datetime import timedelta
@@ -133,6 +134,9 @@ def test_write_a_postmortem_from_an_incident_and_publish_it(
     page.locator("#review-form").get_by_label("Reviewers").fill("alice")
     page.locator("#review-form").get_by_role("button", name="Request review").click()
     expect(page.locator("#workflow")).to_contain_text("In review")
+    # Not yet publishable: no Publish button, but what it waits for.
+    expect(page.get_by_role("button", name="Publish")).to_have_count(0)
+    expect(page.locator("#publish-waiting")).to_have_text("Publish after approval by Alice Martin.")
 
     # Alice approves.
     context2, alice_page, alice_errors = _second_user(browser, live_server, login, "alice")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from oncall.swaps import services as swap_services
+from oncall.swaps import time_off
 from tests import factories
 
 pytestmark = pytest.mark.browser
@@ -177,3 +178,35 @@ def test_approve_updates_the_history_on_the_rota_and_drops_reject_with_a_reason(
     expect(history).to_contain_text("bob covers for alice")
     expect(page.locator("#request-reject")).not_to_contain_text("Reject with a reason")
     assert page.evaluate("window.runwellSamePage") is True
+
+
+def test_an_accept_that_cannot_be_used_looks_disabled_and_says_why(page, live_server, login, rota):
+    """Bob is on time off during alice's shift that she asks the team to cover: his Accept is
+    greyed out, cannot be pressed, and the reason is written beside it (not only a tooltip)."""
+    schedule, alice_day, people = rota
+    start = datetime.combine(alice_day, time(0), tzinfo=UTC)
+    swap_services.swap_request_create(
+        schedule=schedule,
+        requester=people["alice"],
+        by=people["alice"],
+        shift_start=start,
+        shift_end=start + timedelta(days=1),
+        reason="Dentist",
+    )
+    time_off.time_off_create(
+        user=people["bob"], start=start - timedelta(days=1), end=start + timedelta(days=2)
+    )
+
+    login(page, live_server, "bob", "pw")
+    page.goto(f"{live_server.url}/oncall/swaps/")
+    accept = page.get_by_role("button", name="Accept", exact=True).first
+    expect(accept).to_be_disabled()
+    reason = page.locator(".swap-actions .why").first
+    expect(reason).to_be_visible()
+    expect(reason).to_contain_text("time off")
+    expect(accept).to_have_accessible_description(re.compile("time off"))
+    looks = accept.evaluate(
+        "b => { const s = getComputedStyle(b); return [s.backgroundColor, s.cursor]; }"
+    )
+    assert looks[1] == "not-allowed"
+    assert looks[0] != "rgb(15, 118, 110)", "a disabled button must not wear the accent colour"

@@ -64,3 +64,22 @@ def test_daily_chart_labels_neither_crowd_nor_spill():
     assert len(xs) >= 4
     assert all(b - a >= 6 * svg.CHAR_W for a, b in zip(xs, xs[1:], strict=False))
     assert max(xs) + 3 * svg.CHAR_W <= width
+
+
+def test_heatmap_has_a_legend_with_numbers():
+    """Under the grid: "Pages:" and a swatch per step, none to the most, each with its number
+    and the very colour of a cell holding that many."""
+    grid = [[0] * 24 for _ in range(7)]
+    grid[0][9], grid[2][14] = 9, 3
+    root = parse(svg.heatmap(grid))
+    swatches = root.findall(f"{NS}rect[@class='legend-swatch']")
+    numbers = [t.text for t in root.iter(f"{NS}text")][-len(swatches) :]
+    assert numbers == ["0", "1", "3", "6", "9"]
+    cells = root.findall(f"{NS}rect[@class='cell']")
+    three, nine, none = cells[2 * 24 + 14], cells[9], cells[1]
+    for swatch, cell in ((swatches[2], three), (swatches[4], nine), (swatches[0], none)):
+        assert (swatch.get("fill"), swatch.get("fill-opacity")) == (
+            cell.get("fill"),
+            cell.get("fill-opacity"),
+        )
+    assert "from 1 to 9" in root.get("aria-label")

@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from incidents.models import Incident
 from incidents.postmortems import selectors, services
 from incidents.postmortems.models import DEFAULT_SECTIONS, Postmortem, TimelineEntry
 from tests import factories
+from tests.incidents.conftest import am_alert, am_payload, am_url, post_json
 from tests.incidents.postmortems.conftest import T0
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +131,16 @@ def test_start_of_unknown_incident_is_404_and_anonymous_goes_to_login(client, me
     client.force_login(member)
     assert client.post(reverse("postmortems:start", args=[999999])).status_code == 404
     assert client.get(reverse("postmortems:start", args=[999999])).status_code == 405
+
+
+def test_the_title_of_an_incident_opened_by_several_alerts_carries_no_count(
+    client, integration, commander
+):
+    """Two alerts open one incident: its title (and so its postmortem's) is the first alert's
+    summary, not "… (+1 more)"; the alert count is shown beside it where it matters."""
+    alerts = [am_alert("fp-1", summary="Checkout 5xx"), am_alert("fp-2", summary="Latency")]
+    assert post_json(client, am_url(integration), am_payload(*alerts)).status_code == 202
+    incident = Incident.objects.get()
+    assert incident.alerts.count() == 2
+    pm, _ = services.postmortem_start(incident=incident, by=commander)
+    assert (incident.title, pm.title) == ("Checkout 5xx", "Checkout 5xx")

@@ -31,6 +31,20 @@ def test_small_seed_is_idempotent_and_gives_demo_something_to_answer():
     assert counts() == first
 
 
+def test_the_seed_says_what_it_added_in_plain_words():
+    portal_demo.seed(scale="small", rng=random.Random(1), stdout=io.StringIO())
+    rota_demo.seed(scale="small", rng=random.Random(1), stdout=io.StringIO())
+    said = []
+    for _ in range(2):
+        out = io.StringIO()
+        demo.seed(scale="small", rng=random.Random(1), stdout=out)
+        said.append(out.getvalue().strip())
+    assert said == [
+        "swaps: 3 new requests and 1 new time-off entry (3 requests and 1 time-off entry in all)",
+        "swaps: 0 new requests and 0 new time-off entries (3 requests and 1 time-off entry in all)",
+    ]
+
+
 # The demo rotas turn every 4 (primary) and 3 (secondary) weeks: 12 weeks hold every pairing
 # of their turns. Every fifth day of them, at a different hour each time (so weekdays and times
 # of day vary), plus the instants on which the seeder once failed (DST, leap day, year end, a
