@@ -41,6 +41,7 @@ def _main_pages() -> list[str]:
         "/oncall/teams/payments/",
         f"/oncall/schedules/{schedule.pk}/",
         "/oncall/",
+        "/oncall/now/",
         "/oncall/swaps/",
         "/incidents/",
         f"/incidents/{incident.pk}/",

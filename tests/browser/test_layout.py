@@ -21,6 +21,7 @@ PAGES = [
     ("/notifications/", "Inbox"),
     ("/oncall/swaps/", "Swaps"),
     ("/oncall/", "My shifts"),
+    ("/oncall/now/", "On call"),
 ]
 
 MEASURE = """() => {
