@@ -115,13 +115,23 @@ TABLE = [
         _managers(302),
     ),
     ("catalog:service_transfer", "get", ["{service}"], None, _managers(200)),
+    # A transfer is chosen, then confirmed: the choice answers with the confirmation page.
     (
         "catalog:service_transfer",
         "post",
         ["{service}"],
         {"to_team": "{other}", "note": "reorg"},
+        _managers(200),
+    ),
+    (
+        "catalog:service_transfer",
+        "post",
+        ["{service}"],
+        {"to_team": "{other}", "note": "reorg", "confirm": "1"},
         _managers(302),
     ),
+    # Archiving is confirmed on a page (GET) that says what it does; the POST archives.
+    ("catalog:service_archive", "get", ["{service}"], None, _managers(200)),
     ("catalog:service_archive", "post", ["{service}"], {"action": "archive"}, _managers(302)),
 ]
 
@@ -221,6 +231,7 @@ def test_the_table_covers_every_url():
         ("catalog:service_detail", ["missing"]),
         ("catalog:service_edit", ["missing"]),
         ("catalog:service_transfer", ["missing"]),
+        ("catalog:service_archive", ["missing"]),
     ],
 )
 def test_unknown_objects_are_404(client, world, name, args):
@@ -243,7 +254,6 @@ def test_a_membership_of_another_team_is_404(client, world):
     [
         ("people:member_add", ["owners"]),
         ("people:member_remove", ["owners", 1]),
-        ("catalog:service_archive", ["ledger"]),
         ("logout", []),
     ],
 )
